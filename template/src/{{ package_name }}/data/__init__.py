@@ -1,0 +1,1 @@
+"""Training data: the synthetic default source and loading any configured table."""

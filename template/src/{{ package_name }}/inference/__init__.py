@@ -1,0 +1,1 @@
+"""Inference: scoring with the champion."""

@@ -1,0 +1,1 @@
+"""Training: hyperparameter search, the final fit, explanations and registration."""

@@ -1,0 +1,13 @@
+"""Which model version a task works on."""
+
+from __future__ import annotations
+
+from ..platform import Platform
+
+MODEL_VERSION = "model_version"
+"""Task value the ``train`` task sets for ``validate`` and ``deploy``."""
+
+
+def version_to_use(platform: Platform, explicit: str | None) -> str:
+    """The version given on the command line, else the one ``train`` passed on, else the newest."""
+    return explicit or platform.task_values.get("train", MODEL_VERSION) or platform.registry.latest_version()

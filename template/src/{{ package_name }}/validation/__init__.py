@@ -1,0 +1,1 @@
+"""Validation: is a newly registered version fit to compete for production?"""
