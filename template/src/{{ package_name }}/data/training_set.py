@@ -53,7 +53,11 @@ def load_training_set(settings: Settings, tables: Tables) -> TrainingSet:
 
 def prepare(frame: pd.DataFrame, data: DataSettings, name: str) -> pd.DataFrame:
     """Check the configured columns exist with usable types; cast categoricals to strings."""
-    required = {"data.key": [data.key], "data.target": [data.target], "data.numeric_features": data.numeric_features}
+    required = {
+        "data.key": [data.key],
+        "data.target": [data.target],
+        "data.numeric_features": data.numeric_features,
+    }
     required["data.categorical_features"] = data.categorical_features
     for setting, columns in required.items():
         missing = [column for column in columns if column not in frame.columns]

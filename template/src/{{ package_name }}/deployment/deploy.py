@@ -41,13 +41,13 @@ def deploy(settings: Settings, platform: Platform, model_version: str | None = N
     status = tags.get(VALIDATION_STATUS)
     if status != "PASSED":
         raise MLOpsError(
-            f"{registry.name} version {version} has validation status {status or 'none'}; only PASSED versions "
-            f"are deployed. Run `validate --env {settings.env} --model-version {version}`"
+            f"{registry.name} version {version} has validation status {status or 'none'}; only PASSED "
+            f"versions are deployed. Run `validate --env {settings.env} --model-version {version}`"
         )
     if settings.deployment.require_approval and tags.get(APPROVAL_STATUS) != "APPROVED":
         raise MLOpsError(
-            f"{registry.name} version {version} is awaiting approval in {settings.env}; a reviewer approves and "
-            f"deploys it with `approve --env {settings.env} --model-version {version}`"
+            f"{registry.name} version {version} is awaiting approval in {settings.env}; a reviewer "
+            f"approves and deploys it with `approve --env {settings.env} --model-version {version}`"
         )
     champion = registry.by_alias(CHAMPION)
     if champion is not None and str(champion.version) == version:
@@ -66,7 +66,9 @@ def deploy(settings: Settings, platform: Platform, model_version: str | None = N
     return DeployResult(version, decision, version)
 
 
-def approve(settings: Settings, platform: Platform, model_version: str, approver: str | None = None) -> DeployResult:
+def approve(
+    settings: Settings, platform: Platform, model_version: str, approver: str | None = None
+) -> DeployResult:
     """Record a reviewer's approval of a PASSED version, then deploy it through the same gate."""
     registry = platform.registry
     status = registry.version(model_version).tags.get(VALIDATION_STATUS)
@@ -75,7 +77,9 @@ def approve(settings: Settings, platform: Platform, model_version: str, approver
             f"{registry.name} version {model_version} has validation status {status or 'none'}; "
             "only PASSED versions can be approved"
         )
-    registry.set_tags(model_version, {APPROVAL_STATUS: "APPROVED", "approved_by": approver or getpass.getuser()})
+    registry.set_tags(
+        model_version, {APPROVAL_STATUS: "APPROVED", "approved_by": approver or getpass.getuser()}
+    )
     return deploy(settings, platform, model_version)
 
 
@@ -107,4 +111,6 @@ def _compare(settings: Settings, platform: Platform, version: str, champion: str
         reference_name = f"champion v{champion}"
         reference_score = metric(actual, predict(platform.registry.load(champion), features))
     status = platform.registry.version(version).tags.get(VALIDATION_STATUS)
-    return decide(status, challenger_score, reference_score, reference_name, metric, settings.deployment.min_improvement)
+    return decide(
+        status, challenger_score, reference_score, reference_name, metric, settings.deployment.min_improvement
+    )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from ..settings import Settings
 from .base import Platform, Tables, TaskValues
-from .local import connect_local
 
 __all__ = ["Platform", "Tables", "TaskValues", "connect"]
 
 
 def connect(settings: Settings) -> Platform:
     """The platform for this process: the embedded local lakehouse."""
+    from .local import connect_local  # imported here: MLflow is slow to import, the CLI's --help is not
+
     return connect_local(settings)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
-from .notify import Notifier
-from .registry import ModelRegistry
+if TYPE_CHECKING:
+    from .notify import Notifier
+    from .registry import ModelRegistry
 
 
 class Tables(Protocol):
@@ -30,7 +31,7 @@ class Tables(Protocol):
     def overwrite(self, name: str, frame: pd.DataFrame) -> None: ...
 
     def merge(self, name: str, frame: pd.DataFrame, keys: Sequence[str]) -> None:
-        """Upsert ``frame`` on ``keys``: matching rows are updated, others inserted, so re-runs add nothing."""
+        """Upsert ``frame`` on ``keys``: matching rows are updated, others inserted; re-runs add nothing."""
         ...
 
 

@@ -11,11 +11,11 @@ from sklearn.pipeline import Pipeline
 
 def explain(model: Pipeline, features: pd.DataFrame, out_dir: Path, max_rows: int = 500) -> pd.DataFrame:
     """Write ``shap_summary.png`` and ``shap_importance.csv`` to ``out_dir``; return the importance table."""
-    import matplotlib  # noqa: PLC0415  (heavy imports, needed only here)
+    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-    import shap  # noqa: PLC0415
+    import matplotlib.pyplot as plt
+    import shap
 
     encoder, trees = model.named_steps["encode"], model.named_steps["model"]
     encoded = pd.DataFrame(

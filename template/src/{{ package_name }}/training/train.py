@@ -84,7 +84,9 @@ def _log_explanations(model: Any, data: TrainingSet) -> list[str]:
     return importance["feature"].head(3).tolist()
 
 
-def _champion_metrics(registry: ModelRegistry, data: TrainingSet) -> tuple[str | None, dict[str, float] | None]:
+def _champion_metrics(
+    registry: ModelRegistry, data: TrainingSet
+) -> tuple[str | None, dict[str, float] | None]:
     """The current champion's metrics on the same held-out rows, logged beside the new model's."""
     champion = registry.by_alias(CHAMPION)
     if champion is None:

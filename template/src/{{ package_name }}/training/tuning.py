@@ -15,7 +15,7 @@ from .metrics import METRICS, PRIMARY_METRIC
 
 
 def tune(data: TrainingSet, trials: int, seed: int) -> dict[str, Any]:
-    """The best hyperparameters found in ``trials`` trials, judged on a validation split of the training rows."""
+    """The best hyperparameters of ``trials`` trials, judged on a validation split of the training rows."""
     metric = METRICS[PRIMARY_METRIC]
     fit_rows, check_rows = train_test_split(data.train, test_size=0.25, random_state=seed)
     numeric, categorical = data.data.numeric_features, data.data.categorical_features

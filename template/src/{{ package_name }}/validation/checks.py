@@ -25,14 +25,20 @@ def model_format(model_uri: str) -> CheckResult:
     """The version has a signature and an input example, loads, and predicts on its example."""
     try:
         info = mlflow.models.get_model_info(model_uri)
-        missing = [part for part, present in (("signature", info.signature), ("input example",
-                   info.saved_input_example_info)) if not present]
+        missing = [
+            part
+            for part, present in (
+                ("signature", info.signature),
+                ("input example", info.saved_input_example_info),
+            )
+            if not present
+        ]
         if missing:
             return CheckResult("format", False, f"the logged model has no {' and no '.join(missing)}")
         model = mlflow.pyfunc.load_model(model_uri)
         example = model.input_example
         predictions = np.asarray(model.predict(example))
-    except Exception as error:  # noqa: BLE001  (any failure to load or predict fails the check)
+    except Exception as error:
         return CheckResult("format", False, f"the model does not load and predict: {error}")
     if len(predictions) != len(example):
         return CheckResult("format", False, f"{len(predictions)} predictions for {len(example)} example rows")
@@ -49,12 +55,18 @@ def thresholds(metrics: Mapping[str, float], limits: Mapping[str, Threshold]) ->
         bounds = " and ".join(
             f"{word} {bound}" for word, bound in (("min", limit.min), ("max", limit.max)) if bound is not None
         )
-        results.append(CheckResult(f"threshold_{name}", not (too_low or too_high), f"{name} {value:.4f} ({bounds})"))
+        results.append(
+            CheckResult(f"threshold_{name}", not (too_low or too_high), f"{name} {value:.4f} ({bounds})")
+        )
     return results
 
 
 def slices(
-    frame: pd.DataFrame, actual: np.ndarray, predicted: np.ndarray, columns: list[str], settings: ValidationSettings
+    frame: pd.DataFrame,
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    columns: list[str],
+    settings: ValidationSettings,
 ) -> list[CheckResult]:
     """Per value of each categorical column, the primary metric may be at most ``slice_tolerance`` worse
     (relatively) than on all held-out rows; slices smaller than ``min_slice_rows`` are not judged."""
@@ -64,14 +76,16 @@ def slices(
     for column in columns:
         worst: tuple[float, str] | None = None
         for value, rows in frame.groupby(column, observed=True).indices.items():
-            if len(rows) < settings.min_slice_rows or len(np.unique(actual[rows])) < 2:  # noqa: PLR2004
+            if len(rows) < settings.min_slice_rows or len(np.unique(actual[rows])) < 2:
                 continue
             score = metric(actual[rows], predicted[rows])
             change = metric.improvement(score, overall)
             if worst is None or change < worst[0]:
                 worst = (change, f"{column}={value}: {metric.name} {score:.4f} vs {overall:.4f} overall")
         if worst is None:
-            results.append(CheckResult(f"slices_{column}", True, f"no slice of {column} is large enough to judge"))
+            results.append(
+                CheckResult(f"slices_{column}", True, f"no slice of {column} is large enough to judge")
+            )
         else:
             passed = worst[0] >= -settings.slice_tolerance
             detail = f"worst slice {worst[1]} (tolerance {settings.slice_tolerance:.0%} worse)"
@@ -86,4 +100,6 @@ def compliance(version: ModelVersion, required_tags: list[str]) -> CheckResult:
         missing.insert(0, "description")
     if missing:
         return CheckResult("compliance", False, f"missing {', '.join(missing)}")
-    return CheckResult("compliance", True, f"description and tags {', '.join(required_tags) or '(none required)'} present")
+    return CheckResult(
+        "compliance", True, f"description and tags {', '.join(required_tags) or '(none required)'} present"
+    )

@@ -75,5 +75,7 @@ def validate(settings: Settings, platform: Platform, model_version: str | None =
     registry.attach_report(version, f"validation/v{version}.json", json.dumps(asdict(report), indent=2))
     registry.set_tags(version, {VALIDATION_STATUS: status})
     if report.failures:
-        platform.notifier.send(f"{registry.name} version {version} FAILED validation in {settings.env}", report.summary())
+        platform.notifier.send(
+            f"{registry.name} version {version} FAILED validation in {settings.env}", report.summary()
+        )
     return report

@@ -50,7 +50,9 @@ def load_job(resources_dir: Path, job: str) -> list[Task]:
     """The job's wheel tasks in an order that respects ``depends_on``."""
     jobs = _jobs(resources_dir)
     if job not in jobs:
-        raise MLOpsError(f"no job '{job}' in {resources_dir}/*.yml (jobs: {', '.join(sorted(jobs)) or 'none'})")
+        raise MLOpsError(
+            f"no job '{job}' in {resources_dir}/*.yml (jobs: {', '.join(sorted(jobs)) or 'none'})"
+        )
     source, spec = jobs[job]
     tasks = {}
     for entry in spec.get("tasks", []):

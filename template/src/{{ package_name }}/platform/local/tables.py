@@ -42,7 +42,9 @@ class LocalTables:
             yield batch.to_pandas()
 
     def overwrite(self, name: str, frame: pd.DataFrame) -> None:
-        write_deltalake(self._writable_path(name), _to_arrow(frame), mode="overwrite", schema_mode="overwrite")
+        write_deltalake(
+            self._writable_path(name), _to_arrow(frame), mode="overwrite", schema_mode="overwrite"
+        )
 
     def merge(self, name: str, frame: pd.DataFrame, keys: Sequence[str]) -> None:
         path = self._writable_path(name)
@@ -105,7 +107,9 @@ def _kind(data_type: pa.DataType) -> str:
     checks = {
         "integer": pa.types.is_integer,
         "floating point": pa.types.is_floating,
-        "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t),
+        "string": lambda t: (
+            pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+        ),
         "timestamp": pa.types.is_timestamp,
         "boolean": pa.types.is_boolean,
     }

@@ -8,11 +8,11 @@ works step by step too.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
 
 
 @dataclass(frozen=True)
