@@ -6,8 +6,9 @@ backend implement the same protocols.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
@@ -48,5 +49,11 @@ class Platform:
     name: str
     tables: Tables
     task_values: TaskValues
-    registry: ModelRegistry
     notifier: Notifier
+    connect_registry: Callable[[], ModelRegistry]
+    """Connects MLflow (tracking and registry) on first use of :attr:`registry`: steps that only touch
+    tables never pay for it, and steps that log runs use the registry first."""
+
+    @cached_property
+    def registry(self) -> ModelRegistry:
+        return self.connect_registry()

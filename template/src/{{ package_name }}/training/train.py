@@ -33,6 +33,7 @@ class TrainResult:
 
 
 def train(settings: Settings, platform: Platform) -> TrainResult:
+    registry = platform.registry  # connects MLflow before the first run is started
     data = load_training_set(settings, platform.tables)
     training_table = settings.table(settings.data.training_table)
     with mlflow.start_run(run_name=f"train-{settings.env}") as run:
@@ -47,8 +48,8 @@ def train(settings: Settings, platform: Platform) -> TrainResult:
         mlflow.log_metrics({f"holdout_{name}": value for name, value in metrics.items()})
         model_uri = _log_model(model, data)
         top_features = _log_explanations(model, data)
-        champion_version, champion_metrics = _champion_metrics(platform.registry, data)
-        version = platform.registry.register(
+        champion_version, champion_metrics = _champion_metrics(registry, data)
+        version = registry.register(
             model_uri,
             run.info.run_id,
             description=(
