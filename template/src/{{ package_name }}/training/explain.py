@@ -29,7 +29,7 @@ def explain(model: Pipeline, features: pd.DataFrame, out_dir: Path, max_rows: in
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     importance.to_csv(out_dir / "shap_importance.csv", index=False)
-    shap.summary_plot(values, encoded, show=False)
+    shap.summary_plot(values, encoded, show=False, rng=np.random.default_rng(0))
     plt.tight_layout()
     plt.savefig(out_dir / "shap_summary.png", dpi=100)
     plt.close("all")
