@@ -66,3 +66,18 @@ def render(template_src: Path, tmp_path: Path) -> Render:
         return dst
 
     return _render
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Per-project timings recorded by test_generated_projects (also under xdist: user_properties travel)."""
+    rows = [
+        (report.nodeid, dict(report.user_properties)["timings"])
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if report.when == "call" and "timings" in dict(report.user_properties)
+    ]
+    if rows:
+        terminalreporter.section("generated projects: seconds per step")
+        for nodeid, timings in sorted(rows):
+            steps = " ".join(f"{k}={v}" for k, v in timings.items() if k != "project")
+            terminalreporter.write_line(f"{nodeid.split('[', 1)[-1].rstrip(']')}: {steps}")

@@ -517,54 +517,44 @@ def load_yaml_documents(text: str) -> list[Any]:
 
 
 def allpairs(
-    factors: Mapping[str, Sequence[Any]], seed_rows: Sequence[Mapping[str, Any]] = ()
+    factors: Mapping[str, Sequence[Any]],
+    seed_rows: Sequence[Mapping[str, Any]] = (),
+    valid: Callable[[dict[str, Any]], bool] = lambda row: True,
 ) -> list[dict[str, Any]]:
     """A small greedy all-pairs covering set: every value pair of every two factors appears in some row.
 
-    Rows are built one at a time: start from the most-needed uncovered pair, then give every other factor the
-    value that covers the most still-uncovered pairs with the values already chosen. Deterministic.
+    Rows start with `seed_rows`; each new row starts from the first uncovered pair, then gives every other
+    factor the value that covers most still-uncovered pairs. `valid(partial_row)` rejects rows that cannot
+    exist (it sees the factors chosen so far). Deterministic.
     """
     names = list(factors)
+
+    def pairs(row: Mapping[str, Any]) -> set[tuple[str, Hashable, str, Hashable]]:
+        chosen = [n for n in names if n in row]
+        return {(a, freeze(row[a]), b, freeze(row[b])) for i, a in enumerate(chosen) for b in chosen[i + 1 :]}
+
     uncovered = {
-        (a, i, b, j)
-        for ia, a in enumerate(names)
-        for b in names[ia + 1 :]
-        for i in range(len(factors[a]))
-        for j in range(len(factors[b]))
+        (a, freeze(v), b, freeze(w))
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        for v in factors[a]
+        for w in factors[b]
+        if valid({a: v, b: w})
     }
-
-    def index(name: str, value: Any) -> int:
-        return next(i for i, v in enumerate(factors[name]) if v == value)
-
-    def cover(row: Mapping[str, int]) -> None:
-        for ia, a in enumerate(names):
-            for b in names[ia + 1 :]:
-                if a in row and b in row:
-                    uncovered.discard((a, row[a], b, row[b]))
-
-    rows: list[dict[str, int]] = []
-    for seed in seed_rows:
-        row = {n: index(n, seed[n]) for n in names}
-        cover(row)
-        rows.append(row)
+    rows = [dict(seed) for seed in seed_rows]
+    for row in rows:
+        uncovered -= pairs(row)
     while uncovered:
-        a, i, b, j = min(uncovered, key=lambda p: (names.index(p[0]), p[1], names.index(p[2]), p[3]))
-        row = {a: i, b: j}
+        a, _, b, _ = first = min(uncovered, key=lambda p: (names.index(p[0]), names.index(p[2]), str(p)))
+        row = {
+            a: next(v for v in factors[a] if freeze(v) == first[1]),
+            b: next(w for w in factors[b] if freeze(w) == first[3]),
+        }
         for name in names:
-            if name in row:
-                continue
-            gains = [
-                sum(
-                    1
-                    for other, k in row.items()
-                    if (
-                        (other, k, name, v) if names.index(other) < names.index(name) else (name, v, other, k)
-                    )
-                    in uncovered
-                )
-                for v in range(len(factors[name]))
-            ]
-            row[name] = max(range(len(gains)), key=lambda v: (gains[v], -v))
-        cover(row)
+            if name not in row:
+                candidates = [v for v in factors[name] if valid({**row, name: v})]
+                row[name] = max(candidates, key=lambda v: len(pairs({**row, name: v}) & uncovered))
+        row = {n: row[n] for n in names}
+        uncovered -= pairs(row)
         rows.append(row)
-    return [{n: factors[n][row[n]] for n in names} for row in rows]
+    return rows

@@ -1,0 +1,181 @@
+"""Install generated projects and run their own checks (slow; CI runs these too).
+
+The covering set is all-pairs over the answers that change generated Python code (task_type, feature_store,
+monitoring, and each inference mode as a boolean, at least one of them on), seeded with the default answers;
+cloud, ci_provider and compute are dealt round-robin over the rows so each of their values appears. Each
+project is rendered, installed with `uv sync` on this interpreter (uv never downloads a Python: only 3.11
+exists here; uv's package cache is shared by all of them), then runs `<package> --help`, `ruff check .` and
+its own test suite. Timings per project appear in the terminal summary.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import copier
+import lakeops_render as lr
+import pytest
+import yaml
+
+CODE_AXES = ("task_type", "feature_store", "monitoring")
+ROUND_ROBIN_AXES = ("cloud", "ci_provider", "compute")
+STEP_TIMEOUT = 1800  # seconds; a hung step fails instead of blocking CI forever
+
+
+def _questions() -> dict[str, Any]:
+    """copier.yml read at collection time (plain YAML; no fixture exists yet)."""
+    return yaml.safe_load((lr.REPO / "copier.yml").read_text())
+
+
+def covering_set(questions: dict[str, Any]) -> list[dict[str, Any]]:
+    modes = lr.choice_values(questions["inference"])
+    factors: dict[str, list[Any]] = {a: lr.axis_domain(questions[a]) for a in CODE_AXES}
+    factors |= {f"inference:{m}": [False, True] for m in modes}
+    default_inference = questions["inference"]["default"]
+    defaults = {a: questions[a]["default"] for a in CODE_AXES} | {
+        f"inference:{m}": m in default_inference for m in modes
+    }
+
+    def valid(row: dict[str, Any]) -> bool:  # at least one inference mode
+        flags = [row.get(f"inference:{m}") for m in modes]
+        return None in flags or any(flags)
+
+    rows = lr.allpairs(factors, seed_rows=[defaults], valid=valid)
+    combos = []
+    for i, row in enumerate(rows):
+        combo = {a: row[a] for a in CODE_AXES}
+        combo["inference"] = [m for m in modes if row[f"inference:{m}"]]
+        for axis in ROUND_ROBIN_AXES:
+            values = lr.axis_domain(questions[axis])
+            combo[axis] = questions[axis]["default"] if i == 0 else values[i % len(values)]
+        combos.append(combo)
+    return combos
+
+
+def case_id(i: int, combo: dict[str, Any]) -> str:
+    if i == 0:
+        return "0-defaults"
+    flags = [k for k in ("feature_store", "monitoring") if combo[k]]
+    return "-".join(
+        [
+            str(i),
+            combo["task_type"],
+            *flags,
+            "+".join(combo["inference"]),
+            *(combo[a] for a in ROUND_ROBIN_AXES),
+        ]
+    )
+
+
+COMBOS = covering_set(_questions())
+
+
+def test_covering_set_covers_every_pair_and_every_value() -> None:
+    """Cheap check of the generator: all pairs of the code axes, every value of the others, defaults first."""
+    questions = _questions()
+    modes = lr.choice_values(questions["inference"])
+    rows = [
+        {**{a: c[a] for a in CODE_AXES}, **{m: m in c["inference"] for m in modes}, "_c": c} for c in COMBOS
+    ]
+    names = [*CODE_AXES, *modes]
+    domain = {a: lr.axis_domain(questions[a]) for a in CODE_AXES} | {m: [False, True] for m in modes}
+    missing = [
+        (a, v, b, w)
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        for v in domain[a]
+        for w in domain[b]
+        if not (a in modes and b in modes and not v and not w and len(modes) == 2)
+        and not any(r[a] == v and r[b] == w for r in rows)
+    ]
+    assert not missing
+    assert all(c["inference"] for c in COMBOS)
+    for axis in ROUND_ROBIN_AXES:
+        assert {c[axis] for c in COMBOS} == set(lr.axis_domain(questions[axis]))
+    assert COMBOS[0] == {a: questions[a]["default"] for a in COMBOS[0]}
+    print(f"{len(COMBOS)} generated projects cover every pair of {names}")
+
+
+def base_python() -> str:
+    """The interpreter under the test venv (uv would otherwise look for, and try to download, another)."""
+    candidate = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    return str(candidate if candidate.exists() else sys.executable)
+
+
+def project_env() -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT"}
+    }
+    return env | lr.QUIET_ENV | {"UV_PYTHON": base_python(), "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
+
+
+def has_test_files(project: Path) -> bool:
+    tests = project / "tests"
+    return tests.is_dir() and any(
+        p.name.startswith("test_") or p.name.endswith("_test.py") for p in tests.rglob("*.py")
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("combo", COMBOS, ids=[case_id(i, c) for i, c in enumerate(COMBOS)])
+def test_generated_project_installs_and_passes_its_own_checks(
+    template_src: Path, tmp_path: Path, combo: dict[str, Any], record_property: Any
+) -> None:
+    project = tmp_path / "project"
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    copier.run_copy(str(template_src), project, data=combo, defaults=True, unsafe=False, quiet=True)
+    timings["render"] = time.perf_counter() - start
+    package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
+    env = project_env()
+    uv = shutil.which("uv") or "uv"
+    steps = [
+        ("uv sync", [uv, "sync", "--python", env["UV_PYTHON"]]),
+        (f"{package} --help", [uv, "run", "--no-sync", package, "--help"]),
+        ("ruff check", [uv, "run", "--no-sync", "ruff", "check", "."]),
+        ("pytest", [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]),
+    ]
+    failures = []
+    for name, command in steps:
+        start = time.perf_counter()
+        try:
+            result = subprocess.run(
+                command,
+                cwd=project,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=STEP_TIMEOUT,
+                check=False,
+            )
+            code, output = result.returncode, result.stdout + result.stderr
+        except subprocess.TimeoutExpired as timeout:
+            code, output = (
+                -1,
+                f"timed out after {STEP_TIMEOUT} s\n{timeout.stdout or ''}{timeout.stderr or ''}",
+            )
+        timings[name] = time.perf_counter() - start
+        if name == "pytest" and code == 5 and not has_test_files(project):
+            code = 0  # no tests/ with test files yet: nothing to run is not a failure
+        if code != 0:
+            tail = "\n".join(str(output).splitlines()[-60:])
+            failures.append(
+                f"--- `{' '.join(command[1:] if command[0] == uv else command)}` exited {code}:\n{tail}"
+            )
+            if name == "uv sync":
+                break  # nothing else can run
+    timings["total"] = sum(timings.values())
+    record_property(
+        "timings", {"project": lr.describe(combo), **{k: round(v, 1) for k, v in timings.items()}}
+    )
+    print(" ".join(f"{k}={v:.1f}s" for k, v in timings.items()))
+    if failures:
+        pytest.fail(f"[{lr.describe(combo)}]\n" + "\n".join(failures), pytrace=False)
