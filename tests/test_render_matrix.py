@@ -197,6 +197,30 @@ def leftover_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
     ]
 
 
+@pytest.mark.parametrize(
+    ("line", "leftover"),
+    [
+        ("name = {{ package_name }}", True),
+        ("name = {{package_name|upper}}", True),
+        ("{%- if compute == 'classic' %}", True),
+        ("[% if cloud %]", True),
+        ("{# a comment #}", True),
+        ("x: [[ package_name ]]", True),
+        ("value: {{ something.else | lower }}", True),
+        ("run: echo ${{ secrets.TOKEN }}", False),  # GitHub Actions / Azure template expressions
+        ("if: ${{ github.ref == 'refs/heads/main' }}", False),
+        ("parameters: [--env, ${bundle.target}]", False),  # bundle variables
+        ("[[tool.uv.index]]", False),  # TOML array of tables
+        ("script: echo $[[ inputs.stage ]]", False),  # GitLab inputs
+        ('message = f"{{literal}} {value}"', False),  # f-string braces
+        ("grid = [[1, 2], [3, 4]]", False),
+        ("echo ${#items[@]}", False),
+    ],
+)
+def test_leftover_detector(line: str, leftover: bool) -> None:
+    assert any(p.search(line) for p in leftover_patterns({"package_name", "cloud", "compute"})) is leftover
+
+
 def test_no_leftover_jinja(rendered: Rendered) -> None:
     names = {*rendered.matrix.questions, "_copier_answers", "_copier_conf", "_folder_name", "_copier_python"}
     patterns = leftover_patterns(names)
