@@ -85,7 +85,10 @@ class ModelRegistry:
 
     def attach_report(self, version: str, path: str, text: str) -> None:
         """Store a text artifact (a report) with the run that produced the version."""
-        self.client.log_text(self.version(version).run_id, text, path)
+        run_id = self.version(version).run_id
+        if run_id is None:
+            raise MLOpsError(f"{self.name} version {version} has no run to attach {path} to")
+        self.client.log_text(run_id, text, path)
 
     def uri(self, version: str) -> str:
         return f"models:/{self.name}/{version}"

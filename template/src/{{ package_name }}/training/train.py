@@ -18,7 +18,7 @@ from .estimator import PYFUNC_PREDICT_FN, build_pipeline, predict
 from .explain import explain
 from .metrics import PRIMARY_METRIC, evaluate
 from .tuning import tune
-from .versions import MODEL_VERSION
+from .versions import MODEL_URI, MODEL_VERSION
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ def train(settings: Settings, platform: Platform) -> TrainResult:
             tags={"owner": settings.owner, "training_table": training_table, "env": settings.env},
         )
     platform.task_values.set(MODEL_VERSION, version)
+    platform.task_values.set(MODEL_URI, registry.uri(version))
     return TrainResult(
         version, run.info.run_id, params, metrics, champion_version, champion_metrics, top_features
     )

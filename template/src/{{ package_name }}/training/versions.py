@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..platform import Platform
 
 MODEL_VERSION = "model_version"
-"""Task value the ``train`` task sets for ``validate`` and ``deploy``."""
+MODEL_URI = "model_uri"
+"""Task values the ``train`` task sets for the tasks after it."""
 
 
 def version_to_use(platform: Platform, explicit: str | None) -> str:
