@@ -27,7 +27,6 @@ import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
 from math import prod
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -43,7 +42,7 @@ RUFF_CONFIG_FILES = ("pyproject.toml", "ruff.toml", ".ruff.toml", ".gitignore")
 # The CI files each provider must have (DESIGN.md section 4); other providers' projects must not have them.
 CI_FILES = {
     "github_actions": (".github/workflows/*.yml", ".github/workflows/*.yaml"),
-    "azure_devops": (".azure/*.yml", ".azure/*.yaml", ".azure/**/*.yml", ".azure/**/*.yaml"),
+    "azure_devops": (".azure/**/*.yml", ".azure/**/*.yaml"),
     "gitlab": (".gitlab-ci.yml",),
 }
 # check-jsonschema's vendored schemas, by file pattern.
@@ -52,18 +51,24 @@ CI_SCHEMAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "vendor.github-actions": ((".github/actions/*/action.yml", ".github/actions/*/action.yaml"), ()),
     "vendor.dependabot": ((".github/dependabot.yml", ".github/dependabot.yaml"), ()),
     "vendor.gitlab-ci": (
-        (".gitlab-ci.yml", ".gitlab/*.yml", ".gitlab/**/*.yml"),
+        (".gitlab-ci.yml", ".gitlab/**/*.yml"),
         ("--data-transform", "gitlab-ci"),
     ),
     "vendor.azure-pipelines": (
-        (".azure/*.yml", ".azure/*.yaml", ".azure/**/*.yml", ".azure/**/*.yaml", "azure-pipelines.yml"),
+        (".azure/**/*.yml", ".azure/**/*.yaml", "azure-pipelines.yml"),
         ("--regex-variant", "nonunicode", "--data-transform", "azure-pipelines"),
     ),
 }
 
 
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A path glob as bundles and CI tools read it: `*` stays within a folder, `**/` spans folders."""
+    regex = re.escape(pattern).replace(r"\*\*/", "(?:.*/)?").replace(r"\*\*", ".*").replace(r"\*", "[^/]*")
+    return re.compile(regex.replace(r"\?", "[^/]"))
+
+
 def matches(path: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch(path, p) for p in patterns)
+    return any(glob_regex(p).fullmatch(path) for p in patterns)
 
 
 # ---------- the matrix
@@ -430,9 +435,7 @@ def resource_classes() -> dict[str, type]:
 
 
 def is_bundle_file(path: str) -> bool:
-    return path == "databricks.yml" or matches(
-        path, ("resources/*.yml", "resources/*.yaml", "resources/**/*.yml")
-    )
+    return path == "databricks.yml" or matches(path, ("resources/**/*.yml", "resources/**/*.yaml"))
 
 
 def test_bundle_resources_validate(rendered: Rendered) -> None:
