@@ -542,12 +542,12 @@ def write_distinct(rendered: Rendered, patterns: Iterable[str], root: Path) -> d
     return written
 
 
-@pytest.mark.parametrize("schema", list(CI_SCHEMAS))
-def test_ci_files_valid_against_their_schema(rendered: Rendered, schema: str, tmp_path: Path) -> None:
+def schema_defects(rendered: Rendered, schema: str, root: Path) -> dict[str, str]:
+    """check-jsonschema (vendored schema) over every distinct rendered file the schema applies to."""
     patterns, options = CI_SCHEMAS[schema]
-    written = write_distinct(rendered, patterns, tmp_path)
+    written = write_distinct(rendered, patterns, root)
     if not written:
-        return  # test_ci_files_match_ci_provider fails when a provider's files are missing
+        return {}
     result = subprocess.run(
         [
             sys.executable,
@@ -568,40 +568,87 @@ def test_ci_files_valid_against_their_schema(rendered: Rendered, schema: str, tm
     defects = {}
     for error in report.get("errors", []) + report.get("parse_errors", []):
         name = error.get("filename", "?")
-        path = Path(name).relative_to(tmp_path).as_posix().split("/", 1)[1] if name in written else name
+        path = Path(name).relative_to(root).as_posix().split("/", 1)[1] if name in written else name
         best = error.get("best_deep_match") or error
         message = f"{error.get('path', '')}: {best.get('message', error.get('message', ''))}"
         defects[f"{path}: {message[:300]}"] = rendered.where(written[name]) if name in written else ""
     assert result.returncode == 0 or defects, result.stdout + result.stderr
-    fail_with(defects, f"CI files invalid against {schema}")
+    return defects
 
 
-def test_github_workflows_pass_zizmor(rendered: Rendered, tmp_path: Path) -> None:
-    written = write_distinct(rendered, CI_SCHEMAS["vendor.github-workflows"][0], tmp_path)
+def tool(name: str) -> str:
+    """A console script of the test environment (zizmor ships a binary, not a module)."""
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name) or name
+
+
+def zizmor_defects(rendered: Rendered, root: Path) -> dict[str, str]:
+    """zizmor (offline, severity low and up) over every distinct rendered GitHub workflow."""
+    written = write_distinct(rendered, CI_SCHEMAS["vendor.github-workflows"][0], root)
     if not written:
-        return  # test_ci_files_match_ci_provider fails when GitHub Actions files are missing
+        return {}
     result = subprocess.run(
-        [sys.executable, "-m", "zizmor", "--offline", "--format", "json", "--min-severity", "low", *written],
+        [tool("zizmor"), "--offline", "--format", "json", "--min-severity", "low", *written],
         capture_output=True,
         text=True,
         check=False,
     )
-    if result.returncode not in (0, 10, 11, 12, 13, 14):  # 1x: findings of severity x
-        pytest.fail(f"zizmor failed ({result.returncode}): {result.stderr}")
+    assert result.returncode in (0, 10, 11, 12, 13, 14), (
+        f"zizmor failed ({result.returncode}): {result.stderr}"
+    )
     defects = {}
     for finding in json.loads(result.stdout or "[]"):
         if finding.get("ignored"):
             continue
-        for location in finding["locations"]:
-            name = location["symbolic"]["key"]["Local"]["verbatim_path"]
-            row = location["concrete"]["location"]["start_point"]["row"] + 1
-            path = Path(name).relative_to(tmp_path).as_posix().split("/", 1)[1]
-            severity = finding["determinations"]["severity"]
-            defects[f"{path}:{row}: {finding['ident']} ({severity}): {finding['desc']}"] = rendered.where(
-                written.get(name, [])
-            )
-            break
-    fail_with(defects, "zizmor findings in GitHub workflows")
+        location = finding["locations"][0]
+        name = location["symbolic"]["key"]["Local"]["verbatim_path"]
+        row = location["concrete"]["location"]["start_point"]["row"] + 1
+        path = Path(name).relative_to(root).as_posix().split("/", 1)[1]
+        severity = finding["determinations"]["severity"]
+        what = f"{path}:{row}: {finding['ident']} ({severity}): {finding['desc']}"
+        defects[what] = rendered.where(written.get(name, [0]))
+    assert result.returncode == 0 or defects, result.stdout + result.stderr
+    return defects
+
+
+@pytest.mark.parametrize("schema", list(CI_SCHEMAS))
+def test_ci_files_valid_against_their_schema(rendered: Rendered, schema: str, tmp_path: Path) -> None:
+    # No file for a schema is no defect here: test_ci_files_match_ci_provider fails when CI files are missing.
+    fail_with(schema_defects(rendered, schema, tmp_path), f"CI files invalid against {schema}")
+
+
+def test_github_workflows_pass_zizmor(rendered: Rendered, tmp_path: Path) -> None:
+    fail_with(zizmor_defects(rendered, tmp_path), "zizmor findings in GitHub workflows")
+
+
+BAD_CI_FILES = {
+    ".github/workflows/ci.yml": (
+        "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n      - run: echo ${{ github.event.head_commit.message }}\n"
+    ),
+    ".github/workflows/bad.yml": "on: [push]\njobs:\n  test:\n    runs-onn: ubuntu-latest\n",
+    ".gitlab-ci.yml": "unit:\n  script: [make test]\n  when: sometimes\n",
+    ".azure/pipeline.yml": "steps:\n  - script: make test\n    bogus: 1\n",
+}
+
+
+def test_ci_checkers_catch_known_bad_files(tmp_path: Path) -> None:
+    """The CI checks above fail on bad files (while the template has no CI file they check nothing)."""
+    blobs = {path: text.encode() for path, text in BAD_CI_FILES.items()}
+    fake_matrix = type(
+        "FakeMatrix", (), {"blobs": blobs, "combos": [{"ci_provider": "x"}], "axes": ("ci_provider",)}
+    )
+    fake = Rendered(matrix=fake_matrix, trees=[], outputs={(p, p): [0] for p in blobs})  # type: ignore[arg-type]
+    found = {
+        schema: " ".join(schema_defects(fake, schema, tmp_path / schema))
+        for schema in ("vendor.github-workflows", "vendor.gitlab-ci", "vendor.azure-pipelines")
+    }
+    assert "bad.yml" in found["vendor.github-workflows"]
+    assert "ci.yml" not in found["vendor.github-workflows"]
+    assert ".gitlab-ci.yml" in found["vendor.gitlab-ci"]
+    assert ".azure/pipeline.yml" in found["vendor.azure-pipelines"]
+    zizmor = " ".join(zizmor_defects(fake, tmp_path / "zizmor"))
+    assert "unpinned-uses" in zizmor
+    assert "template-injection" in zizmor
 
 
 # ---------- answers have effects
