@@ -6,7 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
 
-import questions  # noqa: E402  (docs/questions.py, found through the path above)
+import questions  # docs/questions.py, found through the path above
 
 ROOT = Path(__file__).resolve().parents[1]
 

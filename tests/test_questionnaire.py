@@ -33,7 +33,7 @@ BRANCH = "is not a valid git branch name"
 
 
 def host(question: str, value: str, cloud: str) -> str:
-    return f'{question} "{value}" is not a {cloud} workspace URL'
+    return f'{question} "{value}" is not a workspace URL for cloud {cloud}'
 
 
 # (id, answers, question refused, expected message fragment)
@@ -48,7 +48,7 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("package_name-uppercase", {"package_name": "Demand"}, "package_name", PACKAGE_NAME),
     ("package_name-leading-digit", {"package_name": "1demand"}, "package_name", PACKAGE_NAME),
     ("package_name-hyphen", {"package_name": "demand-forecast"}, "package_name", PACKAGE_NAME),
-    ("package_name-too-long", {"package_name": "d" * 41}, "package_name", PACKAGE_NAME),
+    ("package_name-too-long", {"package_name": "d" * 61}, "package_name", PACKAGE_NAME),
     (
         "package_name-keyword",
         {"package_name": "class"},

@@ -510,7 +510,22 @@ def test_bundle_includes_every_resource_file_and_wheel_tasks_call_the_cli(render
     fail_with({k: rendered.where(v) for k, v in defects.items()}, "bundle wiring defects")
 
 
+# Answers the template records already but whose features land with later issues. Strict xfail: the day one
+# is wired, its test passes, fails as XPASS, and its entry here must go.
+NOT_YET_WIRED = {
+    "ci_provider": "the CI/CD files arrive with the CI issue",
+    "feature_store": "feature tables arrive with the feature store issue",
+    "monitoring": "drift monitoring arrives with the monitoring issue",
+    "inference": "streaming and real_time arrive with their issues (batch is wired)",
+}
+
+
+def not_yet_wired(axis: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(axis in NOT_YET_WIRED, reason=NOT_YET_WIRED.get(axis, ""), strict=True)
+
+
 # ---------- CI
+@not_yet_wired("ci_provider")
 def test_ci_files_match_ci_provider(rendered: Rendered) -> None:
     """Each ci_provider gets its CI files (DESIGN.md section 4), and no other provider's."""
     m = rendered.matrix
@@ -652,7 +667,7 @@ def test_ci_checkers_catch_known_bad_files(tmp_path: Path) -> None:
 
 
 # ---------- answers have effects
-@pytest.mark.parametrize("axis", lr.MAIN_AXES)
+@pytest.mark.parametrize("axis", [pytest.param(axis, marks=not_yet_wired(axis)) for axis in lr.MAIN_AXES])
 def test_every_answer_changes_the_project(rendered: Rendered, axis: str) -> None:
     """Two different answers to a main question never render the same project: an answer that changes
     nothing is ignored by the template. For the multiselect, adding any one choice must change something."""
