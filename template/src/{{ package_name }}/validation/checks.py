@@ -38,7 +38,7 @@ def model_format(model_uri: str) -> CheckResult:
         model = mlflow.pyfunc.load_model(model_uri)
         example = model.input_example
         predictions = np.asarray(model.predict(example))
-    except Exception as error:
+    except Exception as error:  # whatever stops the model from loading or predicting fails this check
         return CheckResult("format", False, f"the model does not load and predict: {error}")
     if len(predictions) != len(example):
         return CheckResult("format", False, f"{len(predictions)} predictions for {len(example)} example rows")
