@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 from deltalake import DeltaTable, write_deltalake
 
 from ...errors import MLOpsError
@@ -28,16 +30,13 @@ class LocalTables:
         return DeltaTable.is_deltatable(str(self._path(name)))
 
     def read(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        table = self._table(name)
-        self._check_columns(name, table, columns)
-        return table.to_pandas(columns=list(columns) if columns else None)
+        dataset = self._dataset(name, columns)
+        return dataset.to_table(columns=list(columns) if columns else None).to_pandas()
 
     def read_batches(
         self, name: str, columns: Sequence[str] | None = None, batch_rows: int = 100_000
     ) -> Iterator[pd.DataFrame]:
-        table = self._table(name)
-        self._check_columns(name, table, columns)
-        dataset = table.to_pyarrow_dataset()
+        dataset = self._dataset(name, columns)
         for batch in dataset.to_batches(columns=list(columns) if columns else None, batch_size=batch_rows):
             yield batch.to_pandas()
 
@@ -52,18 +51,15 @@ class LocalTables:
         if not self.exists(name):
             write_deltalake(path, source)
             return
-        target = DeltaTable(path)
-        _check_schema(name, target.to_pyarrow_dataset().schema, source.schema)
+        _check_schema(name, self._dataset(name).schema, source.schema)
         predicate = " AND ".join(f"t.`{key}` = s.`{key}`" for key in keys)
         (
-            target.merge(source=source, predicate=predicate, source_alias="s", target_alias="t")
+            DeltaTable(path)
+            .merge(source=source, predicate=predicate, source_alias="s", target_alias="t")
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .execute()
         )
-
-    def version(self, name: str) -> int:
-        return self._table(name).version()
 
     def _path(self, name: str) -> Path:
         parts = name.split(".")
@@ -84,19 +80,21 @@ class LocalTables:
         path.mkdir(parents=True, exist_ok=True)
         return str(path)
 
-    def _table(self, name: str) -> DeltaTable:
+    def _dataset(self, name: str, columns: Sequence[str] | None = None) -> ds.Dataset:
+        """The table's current files, read with pyarrow's own filesystem: deltalake's Python filesystem
+        handler, called from pyarrow's I/O threads, can abort the interpreter as it exits."""
+        path = self._path(name)
         if not self.exists(name):
-            raise MLOpsError(f"table {name} does not exist (looked in {self._path(name)})")
-        return DeltaTable(str(self._path(name)))
-
-    @staticmethod
-    def _check_columns(name: str, table: DeltaTable, columns: Sequence[str] | None) -> None:
-        available = table.to_pyarrow_dataset().schema.names
-        missing = [column for column in columns or () if column not in available]
+            raise MLOpsError(f"table {name} does not exist (looked in {path})")
+        dataset = DeltaTable(str(path)).to_pyarrow_dataset(
+            filesystem=pafs.SubTreeFileSystem(str(path), pafs.LocalFileSystem())
+        )
+        missing = [column for column in columns or () if column not in dataset.schema.names]
         if missing:
             raise MLOpsError(
-                f"table {name} has no column {', '.join(missing)} (it has: {', '.join(available)})"
+                f"table {name} has no column {', '.join(missing)} (it has: {', '.join(dataset.schema.names)})"
             )
+        return dataset
 
 
 def _to_arrow(frame: pd.DataFrame) -> pa.Table:
