@@ -50,16 +50,17 @@ def deploy(settings: Settings, platform: Platform, model_version: str | None = N
             f"approves and deploys it with `approve --env {settings.env} --model-version {version}`"
         )
     champion = registry.by_alias(CHAMPION)
-    if champion is not None and str(champion.version) == version:
+    champion_version = None if champion is None else str(champion.version)
+    if champion_version == version:
         return DeployResult(version, Decision(False, "this version is already the champion"), version)
 
-    decision = _compare(settings, platform, version, None if champion is None else str(champion.version))
-    registry.set_tags(version, {"deployment_decision": "promoted" if decision.promote else "rejected"})
-    registry.set_tags(version, {"deployment_reason": decision.reason})
+    decision = _compare(settings, platform, version, status, champion_version)
+    outcome = "promoted" if decision.promote else "rejected"
+    registry.set_tags(version, {"deployment_decision": outcome, "deployment_reason": decision.reason})
     if not decision.promote:
-        return DeployResult(version, decision, None if champion is None else str(champion.version))
-    if champion is not None:
-        registry.set_alias(PREVIOUS_CHAMPION, str(champion.version))
+        return DeployResult(version, decision, champion_version)
+    if champion_version is not None:
+        registry.set_alias(PREVIOUS_CHAMPION, champion_version)
     registry.set_alias(CHAMPION, version)
     if registry.aliases().get(CHALLENGER) == version:
         registry.delete_alias(CHALLENGER)
@@ -98,7 +99,9 @@ def rollback(settings: Settings, platform: Platform) -> tuple[str, str]:
     return str(current.version), str(previous.version)
 
 
-def _compare(settings: Settings, platform: Platform, version: str, champion: str | None) -> Decision:
+def _compare(
+    settings: Settings, platform: Platform, version: str, status: str, champion: str | None
+) -> Decision:
     """Challenger against champion (or, with no champion, against the baseline) on the held-out rows."""
     metric = METRICS[settings.deployment.metric]
     data = load_training_set(settings, platform.tables)
@@ -110,7 +113,6 @@ def _compare(settings: Settings, platform: Platform, version: str, champion: str
     else:
         reference_name = f"champion v{champion}"
         reference_score = metric(actual, predict(platform.registry.load(champion), features))
-    status = platform.registry.version(version).tags.get(VALIDATION_STATUS)
     return decide(
         status, challenger_score, reference_score, reference_name, metric, settings.deployment.min_improvement
     )
