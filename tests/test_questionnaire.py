@@ -254,8 +254,9 @@ def test_every_question_has_type_help_default_and_free_text_a_validator(question
 
 
 # ---------------------------------------------------------------------------------------------- defaults
-def expected_files(package: str) -> list[str]:
-    return [
+def missing_files(project: Path, package: str) -> list[str]:
+    """The files every default project has, that ``project`` lacks."""
+    expected = [
         "README.md",
         "Makefile",
         "pyproject.toml",
@@ -266,6 +267,7 @@ def expected_files(package: str) -> list[str]:
         f"src/{package}/cli.py",
         ".copier-answers.yml",
     ]
+    return [name for name in expected if not (project / name).is_file()]
 
 
 def test_defaults_render_with_the_cli_without_trust(
@@ -282,8 +284,7 @@ def test_defaults_render_with_the_cli_without_trust(
     )
     elapsed = time.perf_counter() - start
     assert result.returncode == 0, result.stderr
-    missing = [f for f in expected_files(default_answers["package_name"]) if not (dst / f).is_file()]
-    assert not missing
+    assert not missing_files(dst, default_answers["package_name"])
     print(f"copier CLI default render: {elapsed:.2f} s")
 
 
@@ -291,10 +292,7 @@ def test_defaults_render_in_process(template_src: Path, tmp_path: Path, default_
     start = time.perf_counter()
     copier.run_copy(str(template_src), tmp_path / "project", defaults=True, unsafe=False, quiet=True)
     elapsed = time.perf_counter() - start
-    missing = [
-        f for f in expected_files(default_answers["package_name"]) if not (tmp_path / "project" / f).is_file()
-    ]
-    assert not missing
+    assert not missing_files(tmp_path / "project", default_answers["package_name"])
     print(f"in-process default render: {elapsed:.2f} s")
 
 
@@ -304,7 +302,7 @@ def test_defaults_render_with_pytest_copie(copie: Any, template_src: Path, defau
     assert result.exception is None
     package = result.answers["package_name"]
     assert package == default_answers["package_name"]
-    assert all((result.project_dir / f).is_file() for f in expected_files(package))
+    assert not missing_files(result.project_dir, package)
 
 
 def test_answers_file_records_every_answer(render: Any, default_answers: dict) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ..platform import Platform
 
+# Task values the ``train`` task sets for the tasks after it.
 MODEL_VERSION = "model_version"
 MODEL_URI = "model_uri"
-"""Task values the ``train`` task sets for the tasks after it."""
 
 
 def version_to_use(platform: Platform, explicit: str | None) -> str:
