@@ -1,4 +1,5 @@
-"""Load the configured training table, check it, and split it into training and held-out rows."""
+"""Load the configured training table, check it, split it into training and held-out rows, and learn the
+input contract of the model trained on it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from ..errors import MLOpsError
 from ..platform import Tables
 from ..settings import DataSettings, Settings
 from ..training.estimator import target_problem
+from .contract import InputContract, categories
+
+MIN_ROWS = 100
+"""Labelled rows below which training, its held-out evaluation and tuning split mean nothing."""
 
 
 @dataclass(frozen=True)
@@ -20,13 +25,11 @@ class TrainingSet:
     train: pd.DataFrame
     holdout: pd.DataFrame
     data: DataSettings
-
-    @property
-    def features(self) -> list[str]:
-        return self.data.features
+    contract: InputContract
+    """Learned from the training rows: what a model trained on them may be given."""
 
     def x(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[self.features]
+        return self.contract.features_of(frame)
 
     def y(self, frame: pd.DataFrame) -> np.ndarray:
         return frame[self.data.target].to_numpy()
@@ -38,27 +41,32 @@ def load_training_set(settings: Settings, tables: Tables) -> TrainingSet:
     if not tables.exists(name):
         raise MLOpsError(
             f"training table {name} does not exist: run `generate-data --env {settings.env}` for synthetic "
-            f"data, or set data.training_table in conf/{settings.env}.yml to your own table"
+            f"data, or `load-table` your own and set data.training_table in conf/"
         )
     frame = prepare(tables.read(name), data, name)
     in_holdout = holdout_mask(frame[data.key], data.holdout_fraction)
-    train, holdout = frame[~in_holdout], frame[in_holdout]
-    if train.empty or holdout.empty:
-        raise MLOpsError(
-            f"table {name} has {len(frame)} labelled rows, too few to hold out "
-            f"{data.holdout_fraction:.0%}; add rows or change data.holdout_fraction"
-        )
-    return TrainingSet(train.reset_index(drop=True), holdout.reset_index(drop=True), data)
+    train, holdout = frame[~in_holdout].reset_index(drop=True), frame[in_holdout].reset_index(drop=True)
+    for part, rows in (("training", train), ("held-out", holdout)):
+        if problem := target_problem(rows[data.target]):
+            raise MLOpsError(
+                f"the {part} rows of {name} cannot be used: {problem}; add rows or change "
+                "data.holdout_fraction"
+            )
+    contract = InputContract.learn(
+        train, data.key, data.numeric_features, data.categorical_features, data.range_tolerance
+    )
+    return TrainingSet(train, holdout, data, contract)
 
 
 def prepare(frame: pd.DataFrame, data: DataSettings, name: str) -> pd.DataFrame:
-    """Check the configured columns exist with usable types; cast categoricals to strings."""
+    """Check the configured columns: present, numeric where they must be, a unique non-null key, enough
+    labelled rows, a learnable target, and no feature that is the target under another name."""
     required = {
         "data.key": [data.key],
         "data.target": [data.target],
         "data.numeric_features": data.numeric_features,
+        "data.categorical_features": data.categorical_features,
     }
-    required["data.categorical_features"] = data.categorical_features
     for setting, columns in required.items():
         missing = [column for column in columns if column not in frame.columns]
         if missing:
@@ -72,17 +80,49 @@ def prepare(frame: pd.DataFrame, data: DataSettings, name: str) -> pd.DataFrame:
             f"data.numeric_features: column {', '.join(not_numeric)} of {name} is not numeric; "
             "move it to data.categorical_features or cast it in the table"
         )
-    frame = frame.dropna(subset=[data.target])
-    if problem := target_problem(frame[data.target]):
-        raise MLOpsError(f"data.target: column {data.target} of {name}: {problem}")
+    if nulls := int(frame[data.key].isna().sum()):
+        raise MLOpsError(
+            f"data.key: column {data.key} of {name} has {nulls:,} null values; every row needs a key"
+        )
     if frame[data.key].duplicated().any():
         raise MLOpsError(f"data.key: column {data.key} of {name} is not unique; choose a key column that is")
-    return cast_categoricals(frame, data.categorical_features)
+    frame = frame.dropna(subset=[data.target])
+    if len(frame) < MIN_ROWS:
+        raise MLOpsError(
+            f"table {name} has {len(frame):,} labelled rows (a value in {data.target}); training needs at "
+            f"least {MIN_ROWS}"
+        )
+    if problem := target_problem(frame[data.target]):
+        raise MLOpsError(f"data.target: column {data.target} of {name}: {problem}")
+    if copies := copies_of_target(frame, data):
+        raise MLOpsError(
+            f"feature {', '.join(copies)} of {name} is the target {data.target} under another name: a model "
+            "would learn nothing else; remove it from data.numeric_features / data.categorical_features"
+        )
+    return frame
 
 
-def cast_categoricals(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Categorical features as strings, missing values as their own category: as the model was trained."""
-    return frame.assign(**{column: frame[column].astype("string").fillna("missing") for column in columns})
+def copies_of_target(frame: pd.DataFrame, data: DataSettings) -> list[str]:
+    """Features equal to the target (as numbers or as text), or categories that recode it one to one."""
+    target = _floats(frame[data.target])
+
+    def recodes(column: str) -> bool:
+        pairs = (
+            pd.DataFrame({"level": categories(frame[column]), "target": target}).dropna().drop_duplicates()
+        )
+        return len(pairs) <= len(frame) / 2 and pairs["level"].is_unique and pairs["target"].is_unique
+
+    return [
+        column
+        for column in data.features
+        if np.array_equal(_floats(frame[column]), target, equal_nan=True)
+        or (column in data.categorical_features and recodes(column))
+    ]
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    """Values as numbers; text that is no number becomes NaN."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def holdout_mask(keys: pd.Series, fraction: float) -> np.ndarray:

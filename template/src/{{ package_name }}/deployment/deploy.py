@@ -1,21 +1,26 @@
 """The ``deploy`` task and the ``approve`` and ``rollback`` commands.
 
-Aliases move in an order that never leaves the model without a champion: ``previous_champion`` first, then
-``champion`` in one call. A run that fails before that call leaves the current champion untouched.
+Every change of the champion happens under the model's deploy lock, so deploys never race: each decides
+against the champion the one before it left. Aliases move in an order that never leaves the model without a
+champion (``previous_champion`` first, then ``champion`` in one call), and each decision is recorded in the
+version's tags and the model's history.
 """
 
 from __future__ import annotations
 
-import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..data.training_set import load_training_set
 from ..errors import MLOpsError
+from ..inference.model import load_model
 from ..platform import Platform
 from ..platform.registry import (
     APPROVAL_STATUS,
     CHALLENGER,
     CHAMPION,
+    DEPLOYMENT_DECISION,
     PREVIOUS_CHAMPION,
     VALIDATION_STATUS,
 )
@@ -24,6 +29,9 @@ from ..training.estimator import baseline, predict
 from ..training.metrics import METRICS
 from ..training.versions import version_to_use
 from .gate import Decision, decide
+
+LOCK_WAIT_SECONDS = 300
+ROLLED_BACK = "rolled back"
 
 
 @dataclass(frozen=True)
@@ -35,14 +43,72 @@ class DeployResult:
 
 
 def deploy(settings: Settings, platform: Platform, model_version: str | None = None) -> DeployResult:
-    registry = platform.registry
     version = version_to_use(platform, model_version)
-    tags = registry.version(version).tags
+    with _deploy_lock(platform):
+        return _deploy(settings, platform, version)
+
+
+def approve(
+    settings: Settings, platform: Platform, model_version: str, approver: str | None = None
+) -> DeployResult:
+    """Record a reviewer's approval of a PASSED version, then deploy it through the same gate."""
+    registry = platform.registry
+    with _deploy_lock(platform):
+        _require_passed(registry.version(model_version).tags, registry.name, model_version, "approved")
+        who = approver or platform.processes.actor()
+        registry.record(
+            model_version, "approved", f"by {who}", {APPROVAL_STATUS: "APPROVED", "approved_by": who}
+        )
+        return _deploy(settings, platform, model_version)
+
+
+def rollback(settings: Settings, platform: Platform) -> tuple[str, str]:
+    """Swap the champion and the previous champion; returns (demoted version, restored version). The demoted
+    version is not promoted again by a plain ``deploy``; ``rollback`` once more restores it."""
+    registry = platform.registry
+    with _deploy_lock(platform):
+        previous, current = registry.by_alias(PREVIOUS_CHAMPION), registry.by_alias(CHAMPION)
+        if previous is None or current is None:
+            raise MLOpsError(
+                f"{registry.name} has no previous champion to roll back to in {settings.env}; "
+                "a rollback is possible after a deploy has replaced a champion"
+            )
+        demoted, restored = str(current.version), str(previous.version)
+        registry.set_alias(CHAMPION, restored)
+        registry.set_alias(PREVIOUS_CHAMPION, demoted)
+        registry.record(
+            demoted, ROLLED_BACK, f"version {restored} is champion again", {DEPLOYMENT_DECISION: ROLLED_BACK}
+        )
+        registry.record(
+            restored, "restored", f"replaces version {demoted}", {DEPLOYMENT_DECISION: "restored"}
+        )
+    return demoted, restored
+
+
+@contextmanager
+def _deploy_lock(platform: Platform) -> Iterator[None]:
+    with platform.processes.lock(f"deploy {platform.registry.name}", wait_seconds=LOCK_WAIT_SECONDS):
+        yield
+
+
+def _require_passed(tags: dict[str, str], model: str, version: str, action: str) -> str:
     status = tags.get(VALIDATION_STATUS)
     if status != "PASSED":
         raise MLOpsError(
-            f"{registry.name} version {version} has validation status {status or 'none'}; only PASSED "
-            f"versions are deployed. Run `validate --env {settings.env} --model-version {version}`"
+            f"{model} version {version} has validation status {status or 'none'}; only PASSED versions are "
+            f"{action}. Run `validate --model-version {version}`"
+        )
+    return status
+
+
+def _deploy(settings: Settings, platform: Platform, version: str) -> DeployResult:
+    registry = platform.registry
+    tags = registry.version(version).tags
+    status = _require_passed(tags, registry.name, version, "deployed")
+    if tags.get(DEPLOYMENT_DECISION) == ROLLED_BACK:
+        raise MLOpsError(
+            f"{registry.name} version {version} was rolled back; `deploy` does not promote it again. "
+            f"`rollback --env {settings.env}` restores it, or train a new version"
         )
     if settings.deployment.require_approval and tags.get(APPROVAL_STATUS) != "APPROVED":
         raise MLOpsError(
@@ -55,64 +121,46 @@ def deploy(settings: Settings, platform: Platform, model_version: str | None = N
         return DeployResult(version, Decision(False, "this version is already the champion"), version)
 
     decision = _compare(settings, platform, version, status, champion_version)
+    if decision.promote:
+        if champion_version is not None:
+            registry.set_alias(PREVIOUS_CHAMPION, champion_version)
+        registry.set_alias(CHAMPION, version)
+        if registry.aliases().get(CHALLENGER) == version:
+            registry.delete_alias(CHALLENGER)
     outcome = "promoted" if decision.promote else "rejected"
-    registry.set_tags(version, {"deployment_decision": outcome, "deployment_reason": decision.reason})
-    if not decision.promote:
-        return DeployResult(version, decision, champion_version)
-    if champion_version is not None:
-        registry.set_alias(PREVIOUS_CHAMPION, champion_version)
-    registry.set_alias(CHAMPION, version)
-    if registry.aliases().get(CHALLENGER) == version:
-        registry.delete_alias(CHALLENGER)
-    return DeployResult(version, decision, version)
-
-
-def approve(
-    settings: Settings, platform: Platform, model_version: str, approver: str | None = None
-) -> DeployResult:
-    """Record a reviewer's approval of a PASSED version, then deploy it through the same gate."""
-    registry = platform.registry
-    status = registry.version(model_version).tags.get(VALIDATION_STATUS)
-    if status != "PASSED":
-        raise MLOpsError(
-            f"{registry.name} version {model_version} has validation status {status or 'none'}; "
-            "only PASSED versions can be approved"
-        )
-    registry.set_tags(
-        model_version, {APPROVAL_STATUS: "APPROVED", "approved_by": approver or getpass.getuser()}
+    registry.record(
+        version,
+        outcome,
+        decision.reason,
+        {DEPLOYMENT_DECISION: outcome, "deployment_reason": decision.reason},
     )
-    return deploy(settings, platform, model_version)
-
-
-def rollback(settings: Settings, platform: Platform) -> tuple[str, str]:
-    """Make the previous champion champion again; returns (demoted version, restored version)."""
-    registry = platform.registry
-    previous, current = registry.by_alias(PREVIOUS_CHAMPION), registry.by_alias(CHAMPION)
-    if previous is None or current is None:
-        raise MLOpsError(
-            f"{registry.name} has no previous champion to roll back to in {settings.env}; "
-            "a rollback is possible after a deploy has replaced a champion"
-        )
-    registry.set_alias(CHAMPION, str(previous.version))
-    registry.delete_alias(PREVIOUS_CHAMPION)
-    registry.set_tags(str(current.version), {"deployment_decision": "rolled back"})
-    return str(current.version), str(previous.version)
+    return DeployResult(version, decision, version if decision.promote else champion_version)
 
 
 def _compare(
     settings: Settings, platform: Platform, version: str, status: str, champion: str | None
 ) -> Decision:
-    """Challenger against champion (or, with no champion, against the baseline) on the held-out rows."""
+    """Challenger against champion (or, with no champion, against the baseline) on the held-out rows, each
+    scored on its own features. A champion that cannot score the current data is no reference: the
+    challenger must then beat the baseline."""
+    registry = platform.registry
     metric = METRICS[settings.deployment.metric]
     data = load_training_set(settings, platform.tables)
-    features, actual = data.x(data.holdout), data.y(data.holdout)
-    challenger_score = metric(actual, predict(platform.registry.load(version), features))
+    actual = data.y(data.holdout)
+    challenger_score = metric(actual, load_model(registry, version).predict(data.holdout))
+    note = ""
+    if champion is not None:
+        try:
+            reference_score = metric(actual, load_model(registry, champion).predict(data.holdout))
+            reference_name = f"champion v{champion}"
+        except MLOpsError as error:
+            note, champion = f" ({error}; compared with the baseline instead)", None
     if champion is None:
-        reference, reference_name = baseline(data.train[data.data.target]), "baseline"
-        reference_score = metric(actual, predict(reference, features))
-    else:
-        reference_name = f"champion v{champion}"
-        reference_score = metric(actual, predict(platform.registry.load(champion), features))
-    return decide(
+        reference_name = "baseline"
+        reference_score = metric(
+            actual, predict(baseline(data.train[data.data.target]), data.x(data.holdout))
+        )
+    decision = decide(
         status, challenger_score, reference_score, reference_name, metric, settings.deployment.min_improvement
     )
+    return Decision(decision.promote, decision.reason + note)

@@ -1,15 +1,20 @@
-"""Where the pipeline runs. Steps call :func:`connect` and use the :class:`Platform` they get back."""
+"""Where the pipeline runs. Commands call :func:`connect` once and pass the :class:`Platform` to the steps."""
 
 from __future__ import annotations
 
-from ..settings import Settings
+from typing import TYPE_CHECKING
+
 from .base import Platform, Tables, TaskValues
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 __all__ = ["Platform", "Tables", "TaskValues", "connect"]
 
 
-def connect(settings: Settings) -> Platform:
-    """The platform for this process: the embedded local lakehouse."""
-    from .local import connect_local  # imported here: MLflow is slow to import, the CLI's --help is not
+def connect(settings: Settings, registry: bool = False) -> Platform:
+    """The platform for this process: the embedded local lakehouse. ``registry`` also sets up MLflow
+    tracking and the model registry (slow to import: commands that only touch tables leave it out)."""
+    from .local import connect_local
 
-    return connect_local(settings)
+    return connect_local(settings, registry)

@@ -1,27 +1,49 @@
-"""The interface every pipeline step uses: tables, a model registry, task values and notifications.
+"""The interface every pipeline step uses: tables, batch scoring, a model registry, task values, locks and
+notifications.
 
-Steps receive a :class:`Platform` and never ask where they run; ``platform.local`` and a Databricks
-backend implement the same protocols.
+Steps receive a :class:`Platform` and never ask where they run; ``platform.local`` and a Databricks backend
+implement the same protocols. Work that grows with the data (scoring a table) is a platform operation on table
+names, so each backend runs it where the data is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is slow to import and the CLI's --help must not pay for it
+    import numpy as np
+    import pandas as pd
 
-if TYPE_CHECKING:
     from .notify import Notifier
     from .registry import ModelRegistry
 
+USER_DATA = "load-table"
+"""The writer of tables that hold the user's own data: no pipeline writes them, ``clean`` keeps them."""
+OnViolation = Literal["fail", "quarantine"]
+OnDuplicateKeys = Literal["fail", "deduplicate"]
+
 
 class Tables(Protocol):
-    """Tables named ``<catalog>.<schema>.<table>``; writes are allowed in the environment's own catalog."""
+    """Tables named ``<catalog>.<schema>.<table>``.
+
+    Every write names its ``writer`` (the command that owns the table, e.g. ``score-batch``). A table records
+    the writer that created it, and no other writer may change it: user data is never overwritten by a
+    pipeline, and a pipeline never writes into another's table. Writes are allowed in the environment's
+    own catalog only.
+    """
 
     def exists(self, name: str) -> bool: ...
+
+    def writer(self, name: str) -> str | None:
+        """The writer that owns the table, or None for a table this project did not create."""
+        ...
+
+    def version(self, name: str) -> int:
+        """The table's current Delta version: identifies the snapshot a run read."""
+        ...
 
     def read(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame: ...
 
@@ -29,10 +51,119 @@ class Tables(Protocol):
         self, name: str, columns: Sequence[str] | None = None, batch_rows: int = 100_000
     ) -> Iterator[pd.DataFrame]: ...
 
-    def overwrite(self, name: str, frame: pd.DataFrame) -> None: ...
+    def overwrite(self, name: str, frame: pd.DataFrame, writer: str) -> None:
+        """Create the table, or replace the contents of a table ``writer`` owns."""
+        ...
 
-    def merge(self, name: str, frame: pd.DataFrame, keys: Sequence[str]) -> None:
-        """Upsert ``frame`` on ``keys``: matching rows are updated, others inserted; re-runs add nothing."""
+    def append(self, name: str, frame: pd.DataFrame, writer: str) -> None: ...
+
+    def load_file(self, name: str, path: str, writer: str, replace: bool = False) -> int:
+        """Load a CSV or Parquet file (or folder) into a table, in bounded memory; returns the row count."""
+        ...
+
+
+@dataclass(frozen=True)
+class RowProblems:
+    """Which rows of one frame break which rule: ``(column, problem) -> row mask``, with an example value."""
+
+    rows: int
+    masks: Mapping[tuple[str, str], np.ndarray]
+    examples: Mapping[tuple[str, str], str]
+
+    @property
+    def bad(self) -> np.ndarray:
+        """Rows with at least one problem."""
+        import numpy as np
+
+        bad = np.zeros(self.rows, dtype=bool)
+        for mask in self.masks.values():
+            bad |= mask
+        return bad
+
+    def reasons(self) -> list[str]:
+        """For each bad row, in order: its problems, e.g. ``region: unknown category; tenure: null``."""
+        bad = self.bad
+        parts: list[list[str]] = [[] for _ in range(int(bad.sum()))]
+        for (column, problem), mask in self.masks.items():
+            for position in mask[bad].nonzero()[0]:
+                parts[position].append(f"{column}: {problem}")
+        return ["; ".join(part) for part in parts]
+
+
+@dataclass
+class ProblemSummary:
+    """Row problems counted over every chunk of a table."""
+
+    rows: int = 0
+    bad_rows: int = 0
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    examples: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def add(self, problems: RowProblems) -> None:
+        self.rows += problems.rows
+        self.bad_rows += int(problems.bad.sum())
+        for key, mask in problems.masks.items():
+            self.counts[key] = self.counts.get(key, 0) + int(mask.sum())
+            self.examples.setdefault(key, problems.examples[key])
+
+    def table(self) -> str:
+        """The problems as a small text table: column, problem, rows, example."""
+        rows = [("column", "problem", "rows", "example")]
+        rows += [(c, p, f"{n:,}", self.examples[c, p]) for (c, p), n in sorted(self.counts.items())]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        return "\n".join(
+            "  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows
+        )
+
+
+class RowScorer(Protocol):
+    """What a backend needs to score a table: which columns to read, which rows are in contract, and the
+    prediction columns of the rows that are. Picklable, so a cluster can ship it to its workers."""
+
+    @property
+    def columns(self) -> Sequence[str]:
+        """The source columns to read: the key and the features."""
+        ...
+
+    def problems(self, frame: pd.DataFrame) -> RowProblems: ...
+
+    def score(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The prediction rows of ``frame`` (only rows without problems are passed)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ScoringRequest:
+    """Score ``source`` into ``target``, replacing the rows of run ``run`` (re-running a run adds nothing)."""
+
+    source: str
+    target: str
+    quarantine: str
+    key: str
+    scorer: RowScorer
+    run: str
+    writer: str
+    batch_rows: int
+    on_violation: OnViolation
+    on_duplicate_keys: OnDuplicateKeys
+    run_column: str = "scoring_run"
+
+
+@dataclass(frozen=True)
+class ScoringOutcome:
+    scored: int
+    quarantined: int
+    duplicates_dropped: int
+
+
+class BatchScoring(Protocol):
+    def score_table(self, request: ScoringRequest) -> ScoringOutcome:
+        """Score every row of the source table in one atomic write of the target.
+
+        Raises :class:`~..errors.MLOpsError` when the source has duplicate keys (unless deduplicating) or,
+        with ``on_violation="fail"``, rows out of contract; then nothing is written. With ``"quarantine"``
+        the rows out of contract go to the quarantine table with their reasons and the others are scored.
+        """
         ...
 
 
@@ -44,16 +175,40 @@ class TaskValues(Protocol):
     def get(self, task_key: str, key: str) -> str | None: ...
 
 
+class Processes(Protocol):
+    """Who this process is, so work it leaves unfinished can be recognised once it has ended."""
+
+    token: str
+    """Recorded on runs and versions this process opens."""
+
+    def is_alive(self, token: str) -> bool: ...
+
+    def lock(self, name: str, wait_seconds: float) -> AbstractContextManager[None]:
+        """Hold the lock ``name`` (waiting at most ``wait_seconds``) across processes; when it stays busy,
+        raise an :class:`~..errors.MLOpsError` that says who holds it."""
+        ...
+
+    def actor(self) -> str:
+        """Who is acting: the user or service principal, recorded in the model's history."""
+        ...
+
+
 @dataclass(frozen=True)
 class Platform:
     name: str
     tables: Tables
+    scoring: BatchScoring
     task_values: TaskValues
+    processes: Processes
     notifier: Notifier
-    connect_registry: Callable[[], ModelRegistry]
-    """Connects MLflow (tracking and registry) on first use of :attr:`registry`: steps that only touch
-    tables never pay for it, and steps that log runs use the registry first."""
+    connected_registry: ModelRegistry | None = None
+    """MLflow tracking and the model registry, set up by ``connect(settings, registry=True)``: commands that
+    only touch tables never import MLflow."""
 
-    @cached_property
+    @property
     def registry(self) -> ModelRegistry:
-        return self.connect_registry()
+        if self.connected_registry is None:
+            raise RuntimeError(
+                "this platform was connected without the registry: connect(..., registry=True)"
+            )
+        return self.connected_registry

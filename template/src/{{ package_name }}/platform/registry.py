@@ -1,6 +1,8 @@
 """The registered model of one environment, ``<catalog>.<schema>.<model>``, through MLflow's registry API.
 
 The same calls work against the local sqlite registry and Unity Catalog; only the registry URI differs.
+Every decision on a version goes through :meth:`ModelRegistry.record`: it sets the version's current-state
+tags and appends the event to the model's history.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from ..errors import MLOpsError
+from .base import Processes
+from .history import ModelHistory
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -22,12 +26,25 @@ VALIDATION_STATUS = "model_validation_status"
 """Version tag: PENDING while checks run, then PASSED or FAILED."""
 APPROVAL_STATUS = "approval_status"
 """Version tag set to APPROVED by the ``approve`` command, where deployment requires approval."""
+DEPLOYMENT_DECISION = "deployment_decision"
+"""Version tag: the last deployment decision (promoted, rejected, rolled back, restored)."""
+PROCESS = "process"
+"""Run and version tag: the process that opened the run or started validating the version."""
+CONTRACT = "input_contract"
+"""Key of the input contract in the logged model's metadata."""
 
 
 @dataclass(frozen=True)
 class ModelRegistry:
     name: str
     client: MlflowClient
+    history: ModelHistory
+    processes: Processes
+    experiment_id: str
+
+    def run_tags(self) -> dict[str, str]:
+        """Tags for every MLflow run this process starts, so an interrupted run can be closed later."""
+        return {PROCESS: self.processes.token}
 
     def register(self, model_uri: str, run_id: str, description: str, tags: dict[str, str]) -> str:
         """Register a logged model as a new version; returns the version number."""
@@ -35,10 +52,19 @@ class ModelRegistry:
             self.client.get_registered_model(self.name)
         except MlflowException:
             self.client.create_registered_model(self.name)
-        version = self.client.create_model_version(
-            self.name, model_uri, run_id=run_id, description=description, tags=tags
+        version = str(
+            self.client.create_model_version(
+                self.name, model_uri, run_id=run_id, description=description, tags=tags
+            ).version
         )
-        return str(version.version)
+        self.record(version, "registered", description)
+        return version
+
+    def record(self, version: str, event: str, detail: str = "", tags: dict[str, str] | None = None) -> None:
+        """Set the version's current-state ``tags`` and append ``event`` to the model's history."""
+        for key, value in (tags or {}).items():
+            self.client.set_model_version_tag(self.name, version, key, value)
+        self.history.record(version, event, detail, self.processes.actor())
 
     def version(self, version: str) -> ModelVersion:
         try:
@@ -79,10 +105,6 @@ class ModelRegistry:
     def delete_alias(self, alias: str) -> None:
         self.client.delete_registered_model_alias(self.name, alias)
 
-    def set_tags(self, version: str, tags: dict[str, Any]) -> None:
-        for key, value in tags.items():
-            self.client.set_model_version_tag(self.name, version, key, str(value))
-
     def attach_report(self, version: str, path: str, text: str) -> None:
         """Store a text artifact (a report) with the run that produced the version."""
         run_id = self.version(version).run_id
@@ -94,5 +116,40 @@ class ModelRegistry:
         return f"models:/{self.name}/{version}"
 
     def load(self, version: str) -> Any:
-        """The version's scikit-learn pipeline, for evaluation and scoring."""
+        """The version's scikit-learn pipeline."""
         return mlflow.sklearn.load_model(self.uri(version))
+
+    def contract(self, version: str) -> dict[str, Any]:
+        """The input contract logged with the version's model."""
+        contract = (mlflow.models.get_model_info(self.uri(version)).metadata or {}).get(CONTRACT)
+        if contract is None:
+            raise MLOpsError(
+                f"{self.name} version {version} carries no input contract (it was not logged by `train`); "
+                "train a new version"
+            )
+        return dict(contract)
+
+    def close_interrupted(self) -> list[str]:
+        """Close what a process that ended left open: runs still RUNNING, versions still PENDING; both
+        become FAILED. Returns what was closed."""
+        closed = []
+        for run in self.client.search_runs([self.experiment_id], "attributes.status = 'RUNNING'"):
+            token = run.data.tags.get(PROCESS)
+            if token and not self.processes.is_alive(token):
+                self.client.set_terminated(run.info.run_id, "FAILED")
+                closed.append(f"run {run.info.run_name} ({run.info.run_id})")
+        for version in self.versions():
+            token = version.tags.get(PROCESS)
+            if (
+                version.tags.get(VALIDATION_STATUS) == "PENDING"
+                and token
+                and not self.processes.is_alive(token)
+            ):
+                self.record(
+                    str(version.version),
+                    "validation interrupted",
+                    "the process validating it ended before it finished",
+                    {VALIDATION_STATUS: "FAILED"},
+                )
+                closed.append(f"version {version.version} (was PENDING)")
+        return closed

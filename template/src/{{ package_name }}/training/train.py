@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,14 +12,18 @@ import mlflow
 from mlflow.models import infer_signature
 
 from ..data.training_set import TrainingSet, load_training_set
+from ..errors import MLOpsError
+from ..inference.model import load_model
 from ..platform import Platform
-from ..platform.registry import CHAMPION, ModelRegistry
+from ..platform.registry import CHAMPION, CONTRACT, ModelRegistry
 from ..settings import Settings
 from .estimator import PYFUNC_PREDICT_FN, build_pipeline, predict
 from .explain import explain
 from .metrics import PRIMARY_METRIC, evaluate
 from .tuning import tune
 from .versions import MODEL_URI, MODEL_VERSION
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,12 +38,12 @@ class TrainResult:
 
 
 def train(settings: Settings, platform: Platform) -> TrainResult:
-    registry = platform.registry  # connects MLflow before the first run is started
+    registry = platform.registry
     data = load_training_set(settings, platform.tables)
     training_table = settings.table(settings.data.training_table)
-    with mlflow.start_run(run_name=f"train-{settings.env}") as run:
+    with mlflow.start_run(run_name=f"train-{settings.env}", tags=registry.run_tags()) as run:
         mlflow.set_tags({"env": settings.env, "training_table": training_table})
-        params = tune(data, settings.training.trials, settings.training.seed)
+        params = tune(data, settings.training.trials, settings.training.seed, registry.run_tags())
         model = build_pipeline(
             data.data.numeric_features, data.data.categorical_features, params, settings.training.seed
         ).fit(data.x(data.train), data.y(data.train))
@@ -66,6 +71,7 @@ def train(settings: Settings, platform: Platform) -> TrainResult:
 
 
 def _log_model(model: Any, data: TrainingSet) -> str:
+    """The model with its signature, an input example and its input contract (in the MLmodel metadata)."""
     example = data.x(data.holdout).head(5)
     info = mlflow.sklearn.log_model(
         model,
@@ -75,6 +81,7 @@ def _log_model(model: Any, data: TrainingSet) -> str:
         pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_cloudpickle=True),
         serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
         pyfunc_predict_fn=PYFUNC_PREDICT_FN,
+        metadata={CONTRACT: data.contract.to_dict()},
     )
     return info.model_uri
 
@@ -89,11 +96,18 @@ def _log_explanations(model: Any, data: TrainingSet) -> list[str]:
 def _champion_metrics(
     registry: ModelRegistry, data: TrainingSet
 ) -> tuple[str | None, dict[str, float] | None]:
-    """The current champion's metrics on the same held-out rows, logged beside the new model's."""
+    """The current champion's metrics on the same held-out rows, scored on its own features; logged beside
+    the new model's. A champion that cannot score these rows is reported, not compared."""
     champion = registry.by_alias(CHAMPION)
     if champion is None:
         return None, None
-    metrics = evaluate(data.y(data.holdout), predict(registry.load(champion.version), data.x(data.holdout)))
+    version = str(champion.version)
+    mlflow.set_tag("champion_version", version)
+    try:
+        predicted = load_model(registry, version).predict(data.holdout)
+    except MLOpsError as error:
+        log.warning("not compared with the champion: %s", error)
+        return version, None
+    metrics = evaluate(data.y(data.holdout), predicted)
     mlflow.log_metrics({f"champion_holdout_{name}": value for name, value in metrics.items()})
-    mlflow.set_tag("champion_version", champion.version)
-    return str(champion.version), metrics
+    return version, metrics

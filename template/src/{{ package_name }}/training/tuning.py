@@ -14,7 +14,7 @@ from .estimator import build_pipeline, predict, suggest_params
 from .metrics import METRICS, PRIMARY_METRIC
 
 
-def tune(data: TrainingSet, trials: int, seed: int) -> dict[str, Any]:
+def tune(data: TrainingSet, trials: int, seed: int, run_tags: dict[str, str]) -> dict[str, Any]:
     """The best hyperparameters of ``trials`` trials, judged on a validation split of the training rows."""
     metric = METRICS[PRIMARY_METRIC]
     fit_rows, check_rows = train_test_split(data.train, test_size=0.25, random_state=seed)
@@ -22,7 +22,7 @@ def tune(data: TrainingSet, trials: int, seed: int) -> dict[str, Any]:
 
     def objective(trial: optuna.Trial) -> float:
         params = suggest_params(trial)
-        with mlflow.start_run(run_name=f"trial-{trial.number:03d}", nested=True):
+        with mlflow.start_run(run_name=f"trial-{trial.number:03d}", nested=True, tags=run_tags):
             model = build_pipeline(numeric, categorical, params, seed).fit(data.x(fit_rows), data.y(fit_rows))
             score = metric(data.y(check_rows), predict(model, data.x(check_rows)))
             mlflow.log_params(params)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 
+from ..platform.registry import CONTRACT
 from ..settings import Threshold, ValidationSettings
 from ..training.metrics import METRICS, PRIMARY_METRIC
 
@@ -22,7 +23,8 @@ class CheckResult:
 
 
 def model_format(model_uri: str) -> CheckResult:
-    """The version has a signature and an input example, loads, and predicts on its example."""
+    """The version has a signature, an input example and an input contract, loads, and predicts on its
+    example."""
     try:
         info = mlflow.models.get_model_info(model_uri)
         missing = [
@@ -30,6 +32,7 @@ def model_format(model_uri: str) -> CheckResult:
             for part, present in (
                 ("signature", info.signature),
                 ("input example", info.saved_input_example_info),
+                ("input contract", (info.metadata or {}).get(CONTRACT)),
             )
             if not present
         ]
@@ -42,7 +45,9 @@ def model_format(model_uri: str) -> CheckResult:
         return CheckResult("format", False, f"the model does not load and predict: {error}")
     if len(predictions) != len(example):
         return CheckResult("format", False, f"{len(predictions)} predictions for {len(example)} example rows")
-    return CheckResult("format", True, f"signature and input example present; predicts {len(example)} rows")
+    return CheckResult(
+        "format", True, f"signature, input example and contract present; predicts {len(example)} rows"
+    )
 
 
 def thresholds(metrics: Mapping[str, float], limits: Mapping[str, Threshold]) -> list[CheckResult]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from mlflow.entities.model_registry import ModelVersion
+
 from ..data.training_set import load_training_set
 from ..errors import MLOpsError
+from ..inference.model import load_model
 from ..platform import Platform
-from ..platform.registry import CHALLENGER, VALIDATION_STATUS
+from ..platform.registry import CHALLENGER, CHAMPION, PROCESS, VALIDATION_STATUS
 from ..settings import Settings
-from ..training.estimator import predict
 from ..training.metrics import evaluate
 from ..training.versions import version_to_use
 from . import checks
@@ -51,31 +53,52 @@ class ValidationReport:
 
 
 def validate(settings: Settings, platform: Platform, model_version: str | None = None) -> ValidationReport:
-    """Run the checks and tag the version with the outcome; people are notified of a failure."""
+    """Run the checks and tag the version with the outcome; people are notified of a failure. A version
+    that is already champion is re-checked without becoming challenger again."""
     registry = platform.registry
     version = version_to_use(platform, model_version)
     registered = registry.version(version)
-    registry.set_alias(CHALLENGER, version)
-    registry.set_tags(version, {VALIDATION_STATUS: "PENDING"})
+    if registry.aliases().get(CHAMPION) != version:
+        registry.set_alias(CHALLENGER, version)
+    registry.record(
+        version,
+        "validation started",
+        tags={VALIDATION_STATUS: "PENDING", PROCESS: platform.processes.token},
+    )
 
-    data = load_training_set(settings, platform.tables)
-    features, actual = data.x(data.holdout), data.y(data.holdout)
-    predicted = predict(registry.load(version), features)
-    results = [
-        checks.model_format(registry.uri(version)),
-        *checks.thresholds(evaluate(actual, predicted), settings.validation.thresholds),
-        *checks.slices(features, actual, predicted, data.data.categorical_features, settings.validation),
-        checks.compliance(registered, settings.validation.required_tags),
-    ]
+    try:
+        results = _checks(settings, platform, version, registered)
+    except Exception as error:  # a version whose checks cannot run is not fit for production either
+        registry.record(
+            version, "validation FAILED", f"the checks could not run: {error}", {VALIDATION_STATUS: "FAILED"}
+        )
+        raise
     status = "PASSED" if all(result.passed for result in results) else "FAILED"
     report = ValidationReport(registry.name, version, status, results)
 
-    registry.set_tags(version, {f"validation_{r.name}": "passed" if r.passed else "failed" for r in results})
     registry.attach_report(version, f"validation/v{version}.md", report.markdown())
     registry.attach_report(version, f"validation/v{version}.json", json.dumps(asdict(report), indent=2))
-    registry.set_tags(version, {VALIDATION_STATUS: status})
+    check_tags = {f"validation_{r.name}": "passed" if r.passed else "failed" for r in results}
+    registry.record(
+        version, f"validation {status}", report.summary(), {**check_tags, VALIDATION_STATUS: status}
+    )
     if report.failures:
         platform.notifier.send(
             f"{registry.name} version {version} FAILED validation in {settings.env}", report.summary()
         )
     return report
+
+
+def _checks(
+    settings: Settings, platform: Platform, version: str, registered: ModelVersion
+) -> list[CheckResult]:
+    registry = platform.registry
+    data = load_training_set(settings, platform.tables)
+    actual = data.y(data.holdout)
+    predicted = load_model(registry, version).predict(data.holdout)
+    return [
+        checks.model_format(registry.uri(version)),
+        *checks.thresholds(evaluate(actual, predicted), settings.validation.thresholds),
+        *checks.slices(data.holdout, actual, predicted, data.data.categorical_features, settings.validation),
+        checks.compliance(registered, settings.validation.required_tags),
+    ]

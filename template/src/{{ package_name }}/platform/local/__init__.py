@@ -9,43 +9,62 @@ from typing import TYPE_CHECKING
 from ...settings import Settings
 from ..base import Platform
 from ..notify import Notifier
+from .processes import LocalProcesses
+from .scoring import LocalBatchScoring
 from .tables import LocalTables
 from .task_values import LocalTaskValues
 
 if TYPE_CHECKING:
     from ..registry import ModelRegistry
 
-__all__ = ["LocalTables", "LocalTaskValues", "connect_local"]
+__all__ = ["LocalProcesses", "LocalTables", "LocalTaskValues", "connect_local"]
+log = logging.getLogger(__name__)
 
 
-def connect_local(settings: Settings) -> Platform:
+def connect_local(settings: Settings, registry: bool = False) -> Platform:
     root = settings.lakehouse_dir
     root.mkdir(parents=True, exist_ok=True)
+    tables = LocalTables(root / "catalogs", writable_catalog=settings.catalog)
+    processes = LocalProcesses.of(root / "processes")
     return Platform(
         name="local",
-        tables=LocalTables(root / "catalogs", writable_catalog=settings.catalog),
+        tables=tables,
+        scoring=LocalBatchScoring(tables),
         task_values=LocalTaskValues(root / "task_values"),
+        processes=processes,
         notifier=Notifier(settings.notifications.webhook_url, settings.notifications.emails),
-        connect_registry=lambda: _connect_mlflow(settings),
+        connected_registry=_connect_mlflow(settings, tables, processes) if registry else None,
     )
 
 
-def _connect_mlflow(settings: Settings) -> ModelRegistry:
-    """MLflow tracking and registry in ``<lakehouse>/mlflow.db``, artifacts in ``<lakehouse>/mlartifacts``."""
+def _connect_mlflow(settings: Settings, tables: LocalTables, processes: LocalProcesses) -> ModelRegistry:
+    """MLflow tracking and registry in ``<lakehouse>/mlflow.db``, artifacts in ``<lakehouse>/mlartifacts``;
+    what an ended process left open is closed first."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "true")
-    import mlflow  # imported here: slow, and not every command needs it
+    import mlflow
     from mlflow.tracking import MlflowClient
 
+    from ..history import ModelHistory
     from ..registry import ModelRegistry
 
     for name in ("mlflow", "alembic"):  # keep library chatter out of the pipeline's own output
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     root = settings.lakehouse_dir
     tracking_uri = f"sqlite:///{root / 'mlflow.db'}"
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    if mlflow.get_experiment_by_name(settings.experiment) is None:
-        mlflow.create_experiment(settings.experiment, artifact_location=(root / "mlartifacts").as_uri())
-    mlflow.set_experiment(settings.experiment)
-    return ModelRegistry(settings.model_full_name, MlflowClient(tracking_uri, tracking_uri))
+    experiment = mlflow.get_experiment_by_name(settings.experiment)
+    experiment_id = (
+        experiment.experiment_id
+        if experiment is not None
+        else mlflow.create_experiment(settings.experiment, artifact_location=(root / "mlartifacts").as_uri())
+    )
+    mlflow.set_experiment(experiment_id=experiment_id)
+    history = ModelHistory(tables, settings.history_table, settings.model_full_name)
+    registry = ModelRegistry(
+        settings.model_full_name, MlflowClient(tracking_uri, tracking_uri), history, processes, experiment_id
+    )
+    for closed in registry.close_interrupted():
+        log.warning("closed as FAILED: %s, left open by a process that ended", closed)
+    return registry

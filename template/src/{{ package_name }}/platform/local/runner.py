@@ -7,6 +7,7 @@ its own task-value context. A failed task skips everything downstream of it, as 
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import yaml
 from ...errors import MLOpsError
 from .task_values import task_context
 
+log = logging.getLogger(__name__)
 TaskStatus = Literal["succeeded", "failed", "skipped"]
 _VARIABLE = re.compile(r"\$\{([^}]+)\}")
 
@@ -86,9 +88,19 @@ def run_job(
         else:
             arguments = [_substitute(parameter, variables) for parameter in task.parameters]
             with task_context(run_id, task.key):
-                statuses[task.key] = "succeeded" if invoke(arguments) == 0 else "failed"
+                statuses[task.key] = "succeeded" if _succeeds(task, invoke, arguments) else "failed"
         on_task(task, statuses[task.key])
     return JobRun(run_id, statuses)
+
+
+def _succeeds(task: Task, invoke: Callable[[list[str]], int], arguments: list[str]) -> bool:
+    """Whether the task's command exits 0; a task that raises fails like one that exits non-zero, and the
+    job goes on with whatever does not depend on it."""
+    try:
+        return invoke(arguments) == 0
+    except Exception:
+        log.exception("task %s raised an unexpected error", task.key)
+        return False
 
 
 def _jobs(resources_dir: Path) -> dict[str, tuple[Path, dict]]:

@@ -1,14 +1,18 @@
 """Delta tables on the local disk, named and guarded like Unity Catalog tables.
 
 ``dev.sales.orders`` lives in ``<root>/dev/sales/orders``. An environment may read every catalog but write
-only its own, as its service principal would on Databricks.
+only its own, as its service principal would on Databricks. Each table records the writer that created it
+(a table property); a write by any other writer is refused, so no pipeline overwrites a table it does not own.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Literal, TypeAlias
+from uuid import uuid4
 
 import pandas as pd
 import pyarrow as pa
@@ -18,7 +22,10 @@ from deltalake import DeltaTable, write_deltalake
 
 from ...errors import MLOpsError
 
+WRITER_PROPERTY = "mlops.writer"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+ArrowData: TypeAlias = pa.Table | pa.RecordBatchReader
 
 
 class LocalTables:
@@ -29,6 +36,12 @@ class LocalTables:
     def exists(self, name: str) -> bool:
         return DeltaTable.is_deltatable(str(self._path(name)))
 
+    def writer(self, name: str) -> str | None:
+        return self._table(name).metadata().configuration.get(WRITER_PROPERTY)
+
+    def version(self, name: str) -> int:
+        return self._table(name).version()
+
     def read(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
         dataset = self._dataset(name, columns)
         return dataset.to_table(columns=list(columns) if columns else None).to_pandas()
@@ -36,30 +49,121 @@ class LocalTables:
     def read_batches(
         self, name: str, columns: Sequence[str] | None = None, batch_rows: int = 100_000
     ) -> Iterator[pd.DataFrame]:
-        dataset = self._dataset(name, columns)
-        for batch in dataset.to_batches(columns=list(columns) if columns else None, batch_size=batch_rows):
+        for batch in self.scan(name, columns, batch_rows):
             yield batch.to_pandas()
 
-    def overwrite(self, name: str, frame: pd.DataFrame) -> None:
-        write_deltalake(
-            self._writable_path(name), _to_arrow(frame), mode="overwrite", schema_mode="overwrite"
+    def scan(self, name: str, columns: Sequence[str] | None, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        """The table's rows as Arrow batches of at most ``batch_rows``, one batch in memory at a time."""
+        scanner = self._dataset(name, columns).scanner(
+            columns=list(columns) if columns else None,
+            batch_size=batch_rows,
+            batch_readahead=1,
+            fragment_readahead=1,
+        )
+        yield from scanner.to_batches()
+
+    def overwrite(self, name: str, frame: pd.DataFrame, writer: str) -> None:
+        self.write(name, _to_arrow(frame), writer, mode="overwrite")
+
+    def append(self, name: str, frame: pd.DataFrame, writer: str) -> None:
+        self.write(name, _to_arrow(frame), writer, mode="append")
+
+    def write(
+        self,
+        name: str,
+        data: ArrowData,
+        writer: str,
+        mode: Literal["append", "overwrite"],
+        replace_where: str | None = None,
+    ) -> None:
+        """Create the table as ``writer``'s, or write to it if ``writer`` owns it: ``append``, or
+        ``overwrite`` everything (or only the rows matching ``replace_where``), in one atomic commit."""
+        path = self._writable_path(name)
+        if not self.exists(name):
+            if self._create(path, data, writer):
+                return
+            if isinstance(data, pa.RecordBatchReader):  # consumed by the attempt: nothing left to write
+                raise MLOpsError(f"another process created {name} while this one was writing it; run again")
+        self._check_owner(name, writer)
+        if mode == "append" or replace_where:
+            _check_schema(name, self._dataset(name).schema, data.schema)
+        if mode == "append":
+            write_deltalake(path, data, mode="append")
+        else:
+            write_deltalake(
+                path,
+                data,
+                mode="overwrite",
+                predicate=replace_where,
+                schema_mode=None if replace_where else "overwrite",
+            )
+
+    def load_file(self, name: str, path: str, writer: str, replace: bool = False) -> int:
+        source = Path(path)
+        if not source.exists():
+            raise MLOpsError(f"cannot load {path}: no such file or folder")
+        fmt = "parquet" if source.is_dir() else _FORMATS.get(source.suffix.lower())
+        if fmt is None:
+            raise MLOpsError(
+                f"cannot load {path}: use a .csv or .parquet file (or a folder of Parquet files)"
+            )
+        if self.exists(name) and not replace:
+            raise MLOpsError(f"table {name} already exists; pass --replace to replace it with {path}")
+        try:
+            dataset = ds.dataset(source, format=fmt)
+            batches = dataset.scanner(batch_size=100_000, batch_readahead=1, fragment_readahead=1)
+            rows = _Counted(batches.to_batches())
+            self.write(
+                name, pa.RecordBatchReader.from_batches(dataset.schema, rows), writer, mode="overwrite"
+            )
+        except (pa.ArrowInvalid, OSError) as error:
+            raise MLOpsError(f"cannot load {path}: {' '.join(str(error).split())[:300]}") from None
+        return rows.count
+
+    def tables(self) -> list[str]:
+        """Every table under the root, as ``catalog.schema.table``."""
+        return sorted(
+            ".".join(path.relative_to(self.root).parts)
+            for path in self.root.glob("*/*/*")
+            if not path.name.startswith(".") and DeltaTable.is_deltatable(str(path))
         )
 
-    def merge(self, name: str, frame: pd.DataFrame, keys: Sequence[str]) -> None:
-        path = self._writable_path(name)
-        source = _to_arrow(frame)
+    def drop(self, name: str) -> None:
+        shutil.rmtree(self._path(name))
+
+    def _table(self, name: str) -> DeltaTable:
+        path = self._path(name)
         if not self.exists(name):
-            write_deltalake(path, source)
-            return
-        _check_schema(name, self._dataset(name).schema, source.schema)
-        predicate = " AND ".join(f"t.`{key}` = s.`{key}`" for key in keys)
-        (
-            DeltaTable(path)
-            .merge(source=source, predicate=predicate, source_alias="s", target_alias="t")
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-            .execute()
-        )
+            raise MLOpsError(f"table {name} does not exist (looked in {path})")
+        return DeltaTable(str(path))
+
+    def _create(self, path: str, data: ArrowData, writer: str) -> bool:
+        """Create the table with its writer recorded before it becomes visible; False if another process
+        created it first."""
+        staging = Path(path).with_name(f".{Path(path).name}.{uuid4().hex}.creating")
+        try:
+            write_deltalake(staging, data, mode="error")
+            DeltaTable(str(staging)).alter.set_table_properties(
+                {WRITER_PROPERTY: writer}, raise_if_not_exists=False
+            )
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            staging.rename(path)
+            return True
+        except OSError:
+            if DeltaTable.is_deltatable(path):
+                return False
+            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _check_owner(self, name: str, writer: str) -> None:
+        owner = self.writer(name)
+        if owner != writer:
+            held = "data this project did not write" if owner is None else f"the output of `{owner}`"
+            raise MLOpsError(
+                f"refusing to write {name} from `{writer}`: the table holds {held}; "
+                "point the setting that names it at another table"
+            )
 
     def _path(self, name: str) -> Path:
         parts = name.split(".")
@@ -77,16 +181,13 @@ class LocalTables:
                 f"refusing to write {name}: this environment may only write catalog "
                 f"'{self.writable_catalog}' (other catalogs are read-only, as in Unity Catalog)"
             )
-        path.mkdir(parents=True, exist_ok=True)
         return str(path)
 
     def _dataset(self, name: str, columns: Sequence[str] | None = None) -> ds.Dataset:
         """The table's current files, read with pyarrow's own filesystem: deltalake's Python filesystem
         handler, called from pyarrow's I/O threads, can abort the interpreter as it exits."""
         path = self._path(name)
-        if not self.exists(name):
-            raise MLOpsError(f"table {name} does not exist (looked in {path})")
-        dataset = DeltaTable(str(path)).to_pyarrow_dataset(
+        dataset = self._table(name).to_pyarrow_dataset(
             filesystem=pafs.SubTreeFileSystem(str(path), pafs.LocalFileSystem())
         )
         missing = [column for column in columns or () if column not in dataset.schema.names]
@@ -95,6 +196,19 @@ class LocalTables:
                 f"table {name} has no column {', '.join(missing)} (it has: {', '.join(dataset.schema.names)})"
             )
         return dataset
+
+
+class _Counted:
+    """Batches passed through, counting their rows."""
+
+    def __init__(self, batches: Iterable[pa.RecordBatch]) -> None:
+        self.batches = iter(batches)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        for batch in self.batches:
+            self.count += batch.num_rows
+            yield batch
 
 
 def _to_arrow(frame: pd.DataFrame) -> pa.Table:
@@ -114,10 +228,10 @@ def _kind(data_type: pa.DataType) -> str:
     return next((kind for kind, check in checks.items() if check(data_type)), str(data_type))
 
 
-def _check_schema(name: str, table: pa.Schema, frame: pa.Schema) -> None:
+def _check_schema(name: str, table: pa.Schema, data: pa.Schema) -> None:
     """Refuse writes Delta would silently truncate or fail on, naming the column and both types."""
     problems = []
-    for field in frame:
+    for field in data:
         if field.name not in table.names:
             problems.append(f"column {field.name} is not in the table")
         elif _kind(table.field(field.name).type) != _kind(field.type):
