@@ -2,8 +2,8 @@
 
 ``train`` learns the contract from the training rows and logs it inside the model (MLmodel metadata), so it
 travels with every version: feature names and dtypes, null rates, numeric ranges, categorical levels. Every
-use of a version prepares its input through the contract (:meth:`InputContract.features`) and batch
-scoring checks each row first (:meth:`InputContract.problems`): a row out of contract is refused or
+use of a version prepares its input through the contract (:meth:`InputContract.features_of`) and batch
+scoring checks each row first (:meth:`InputContract.check`): a row out of contract is refused or
 quarantined, never scored silently.
 """
 
@@ -38,8 +38,6 @@ class ColumnContract:
 class InputContract:
     key: str
     columns: tuple[ColumnContract, ...]
-    range_tolerance: float
-    """How far outside the training range a number may be, as a share of that range."""
 
     @property
     def features(self) -> list[str]:
@@ -52,7 +50,6 @@ class InputContract:
         key: str,
         numeric: Iterable[str],
         categorical: Iterable[str],
-        range_tolerance: float,
     ) -> InputContract:
         columns = []
         for name in numeric:
@@ -80,7 +77,7 @@ class InputContract:
                     levels=tuple(sorted(levels)) if len(levels) <= MAX_LEVELS else None,
                 )
             )
-        return cls(key, tuple(columns), range_tolerance)
+        return cls(key, tuple(columns))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,7 +88,7 @@ class InputContract:
             ColumnContract(**{**c, "levels": None if c.get("levels") is None else tuple(c["levels"])})
             for c in data["columns"]
         )
-        return cls(data["key"], columns, float(data["range_tolerance"]))
+        return cls(data["key"], columns)
 
     def missing(self, columns: Iterable[str]) -> list[str]:
         """The contract's columns (key included) that are not among ``columns``."""
@@ -101,57 +98,61 @@ class InputContract:
     def features_of(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The model's input: the contract's columns in order, numbers as float64 (anything else missing),
         categories as their canonical labels."""
-        return pd.DataFrame(
+        return self._prepare(frame)[0]
+
+    def _prepare(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+        """The model's input, and the labels of each categorical column (string dtype: fast to look up)."""
+        labels = {c.name: categories(frame[c.name]) for c in self.columns if c.kind == "categorical"}
+        features = pd.DataFrame(
             {
                 column.name: _numbers(frame[column.name])
                 if column.kind == "numeric"
-                else categories(frame[column.name]).astype(object).where(frame[column.name].notna(), np.nan)
+                else labels[column.name].astype(object).where(frame[column.name].notna(), np.nan)
                 for column in self.columns
             },
             index=frame.index,
         )
+        return features, labels
 
-    def problems(self, frame: pd.DataFrame) -> RowProblems:
-        """Each row's problems: a null key, a null where training had none, text in a numeric column, a
-        number outside the training range (widened by ``range_tolerance``), an unknown category."""
+    def check(self, frame: pd.DataFrame, range_tolerance: float) -> tuple[pd.DataFrame, RowProblems]:
+        """The model's input (:meth:`features_of`) and each row's problems: a null key, a null where
+        training had none, a negative number where training had none, text in a numeric column, a number
+        outside the training range widened on each side by ``range_tolerance`` times its width, an unknown
+        category."""
+        features, labels = self._prepare(frame)
         masks: dict[tuple[str, str], np.ndarray] = {}
         examples: dict[tuple[str, str], str] = {}
 
-        def flag(column: str, problem: str, mask: pd.Series, values: pd.Series) -> None:
+        def flag(column: str, problem: str, mask: pd.Series) -> None:
             rows = mask.to_numpy(dtype=bool, na_value=False)
             if rows.any():
                 masks[column, problem] = rows
-                examples[column, problem] = repr(values[rows].iloc[0])
+                example = frame[column][rows].iloc[0]
+                examples[column, problem] = repr(example) if isinstance(example, str) else str(example)
 
-        flag(self.key, "null key", frame[self.key].isna(), frame[self.key])
+        flag(self.key, "null key", frame[self.key].isna())
         for column in self.columns:
-            raw = frame[column.name]
-            absent = raw.isna()
+            absent, value = frame[column.name].isna(), features[column.name]
             if column.null_rate == 0:
-                flag(column.name, "null (none in training)", absent, raw)
+                flag(column.name, "null (none in training)", absent)
             if column.kind == "numeric":
-                numbers = _numbers(raw)
-                flag(column.name, "not a number", ~absent & numbers.isna(), raw)
+                flag(column.name, "not a number", ~absent & value.isna())
                 if column.minimum is not None and column.maximum is not None:
-                    low, high = self._bounds(column.minimum, column.maximum)
-                    flag(
-                        column.name,
-                        f"outside [{low:.4g}, {high:.4g}]",
-                        (numbers < low) | (numbers > high),
-                        raw,
-                    )
+                    if column.minimum >= 0:
+                        flag(column.name, "negative (none in training)", value < 0)
+                    margin = range_tolerance * (column.maximum - column.minimum or abs(column.maximum) or 1.0)
+                    low, high = column.minimum - margin, column.maximum + margin
+                    flag(column.name, f"outside [{low:.4g}, {high:.4g}]", (value < low) | (value > high))
             elif column.levels is not None:
-                flag(column.name, "unknown category", ~absent & ~categories(raw).isin(column.levels), raw)
-        return RowProblems(len(frame), masks, examples)
-
-    def _bounds(self, minimum: float, maximum: float) -> tuple[float, float]:
-        margin = self.range_tolerance * ((maximum - minimum) or abs(maximum) or 1.0)
-        return minimum - margin, maximum + margin
+                flag(column.name, "unknown category", ~absent & ~labels[column.name].isin(column.levels))
+        return features, RowProblems(len(frame), masks, examples)
 
 
 def categories(values: pd.Series) -> pd.Series:
     """Category labels as strings, spelled the same whatever the column's dtype: integer codes stay integers
     (a column of whole numbers that holds a null is read as floats, and 1.0 must still be "1")."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.astype("float64")
         whole = np.isfinite(numbers) & (numbers == np.floor(numbers))

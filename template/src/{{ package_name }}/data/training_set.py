@@ -52,9 +52,7 @@ def load_training_set(settings: Settings, tables: Tables) -> TrainingSet:
                 f"the {part} rows of {name} cannot be used: {problem}; add rows or change "
                 "data.holdout_fraction"
             )
-    contract = InputContract.learn(
-        train, data.key, data.numeric_features, data.categorical_features, data.range_tolerance
-    )
+    contract = InputContract.learn(train, data.key, data.numeric_features, data.categorical_features)
     return TrainingSet(train, holdout, data, contract)
 
 

@@ -117,19 +117,16 @@ class ProblemSummary:
 
 
 class RowScorer(Protocol):
-    """What a backend needs to score a table: which columns to read, which rows are in contract, and the
-    prediction columns of the rows that are. Picklable, so a cluster can ship it to its workers."""
+    """What a backend needs to score a table: which columns to read, and for each batch of rows their
+    problems and the predictions of the rows without any. Picklable, so a cluster can ship it to its
+    workers."""
 
     @property
     def columns(self) -> Sequence[str]:
         """The source columns to read: the key and the features."""
         ...
 
-    def problems(self, frame: pd.DataFrame) -> RowProblems: ...
-
-    def score(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The prediction rows of ``frame`` (only rows without problems are passed)."""
-        ...
+    def score(self, frame: pd.DataFrame) -> tuple[RowProblems, pd.DataFrame]: ...
 
 
 @dataclass(frozen=True)

@@ -116,21 +116,18 @@ class _Run:
         try:
             for batch in tables.scan(request.source, request.scorer.columns, request.batch_rows):
                 batch = self._first_of_each_key(batch)
-                frame = batch.to_pandas()
-                problems = request.scorer.problems(frame)
+                problems, scored = request.scorer.score(batch.to_pandas())
                 self.summary.add(problems)
-                bad = problems.bad
-                if bad.any() and request.on_violation == "quarantine":
-                    rows = _with_reasons(batch.filter(pa.array(bad)), problems.reasons(), request)
+                if problems.masks and request.on_violation == "quarantine":
+                    rows = _with_reasons(batch.filter(pa.array(problems.bad)), problems.reasons(), request)
                     quarantine = quarantine or pq.ParquetWriter(rejected, rows.schema)
                     quarantine.write_table(rows)
                     self.quarantined += rows.num_rows
                 if self.summary.bad_rows and request.on_violation == "fail":
-                    continue  # keep counting the problems of the remaining rows, score nothing
-                good = frame[~bad]
-                if len(good):
-                    scored = request.scorer.score(good).assign(**{request.run_column: request.run})
+                    continue  # keep counting the problems of the remaining rows, write nothing
+                if len(scored):
                     self.scored += len(scored)
+                    scored[request.run_column] = request.run
                     yield pa.RecordBatch.from_pandas(scored, preserve_index=False)
             if self.summary.bad_rows and request.on_violation == "fail":
                 self.failure = OutOfContractError(request.source, self.summary)

@@ -18,11 +18,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
-from deltalake import DeltaTable, write_deltalake
+import pyarrow.parquet as pq
+from deltalake import DeltaTable, WriterProperties, write_deltalake
 
 from ...errors import MLOpsError
 
 WRITER_PROPERTY = "mlops.writer"
+ROW_GROUP_ROWS = 100_000
+"""Rows per Parquet row group: a reader decodes a whole group at once, so this bounds its memory."""
+FILE_BYTES = 16 * 2**20
+"""Parquet file size the writer aims at; it holds a file in memory until it is written."""
+_PROPERTIES = WriterProperties(max_row_group_size=ROW_GROUP_ROWS)
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 ArrowData: TypeAlias = pa.Table | pa.RecordBatchReader
@@ -53,14 +59,13 @@ class LocalTables:
             yield batch.to_pandas()
 
     def scan(self, name: str, columns: Sequence[str] | None, batch_rows: int) -> Iterator[pa.RecordBatch]:
-        """The table's rows as Arrow batches of at most ``batch_rows``, one batch in memory at a time."""
-        scanner = self._dataset(name, columns).scanner(
-            columns=list(columns) if columns else None,
-            batch_size=batch_rows,
-            batch_readahead=1,
-            fragment_readahead=1,
-        )
-        yield from scanner.to_batches()
+        """The table's rows as Arrow batches of at most ``batch_rows``, file by file and row group by row
+        group: memory stays flat however slowly the batches are consumed (a dataset scanner reads ahead
+        without bound). Every local table is written by :meth:`write`, unpartitioned."""
+        self._dataset(name, columns)  # names a missing table or column
+        for uri in self._table(name).file_uris():
+            parquet = pq.ParquetFile(uri.removeprefix("file://"))
+            yield from parquet.iter_batches(batch_size=batch_rows, columns=list(columns) if columns else None)
 
     def overwrite(self, name: str, frame: pd.DataFrame, writer: str) -> None:
         self.write(name, _to_arrow(frame), writer, mode="overwrite")
@@ -88,7 +93,9 @@ class LocalTables:
         if mode == "append" or replace_where:
             _check_schema(name, self._dataset(name).schema, data.schema)
         if mode == "append":
-            write_deltalake(path, data, mode="append")
+            write_deltalake(
+                path, data, mode="append", writer_properties=_PROPERTIES, target_file_size=FILE_BYTES
+            )
         else:
             write_deltalake(
                 path,
@@ -96,6 +103,8 @@ class LocalTables:
                 mode="overwrite",
                 predicate=replace_where,
                 schema_mode=None if replace_where else "overwrite",
+                writer_properties=_PROPERTIES,
+                target_file_size=FILE_BYTES,
             )
 
     def load_file(self, name: str, path: str, writer: str, replace: bool = False) -> int:
@@ -142,7 +151,9 @@ class LocalTables:
         created it first."""
         staging = Path(path).with_name(f".{Path(path).name}.{uuid4().hex}.creating")
         try:
-            write_deltalake(staging, data, mode="error")
+            write_deltalake(
+                staging, data, mode="error", writer_properties=_PROPERTIES, target_file_size=FILE_BYTES
+            )
             DeltaTable(str(staging)).alter.set_table_properties(
                 {WRITER_PROPERTY: writer}, raise_if_not_exists=False
             )
