@@ -1,16 +1,18 @@
 """Install generated projects and run their own checks (slow; CI runs these too).
 
-The covering set is all-pairs over the answers that change generated Python code (task_type, feature_store,
-monitoring, and each inference mode as a boolean, at least one of them on), seeded with the default answers;
-cloud, ci_provider and compute are dealt round-robin over the rows so each of their values appears. Each
-project is rendered, installed with `uv sync` on this interpreter (uv never downloads a Python: only 3.11
-exists here; uv's package cache is shared by all of them), then runs `<package> --help`, `ruff check .`,
-`ruff format --check .`, `mypy src` and its own test suite (pytest's "no tests" exit 5 fails like any
-other). Timings per project appear in the terminal summary.
+The covering set is all-pairs over the accepted answers that change generated Python code (task_type,
+feature_store, monitoring, and each enabled inference mode as a boolean, at least one of them on), seeded with
+the default answers; the accepted values of cloud, ci_provider and compute are dealt round-robin over the rows
+(repeating rows if there are fewer rows than values) so each of them appears. Disabled choices are left out:
+copier refuses them. Each project is rendered, installed with `uv sync` on this interpreter (uv never
+downloads a Python: only 3.11 exists here; uv's package cache is shared by all of them), then runs
+`<package> --help`, `ruff check .`, `ruff format --check .`, `mypy src` and its own test suite (pytest's "no
+tests" exit 5 fails like any other). Timings per project appear in the terminal summary.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -35,12 +37,12 @@ def _questions() -> dict[str, Any]:
 
 
 def covering_set(questions: dict[str, Any]) -> list[dict[str, Any]]:
-    modes = lr.choice_values(questions["inference"])
-    factors: dict[str, list[Any]] = {a: lr.axis_domain(questions[a]) for a in CODE_AXES}
+    inference = questions["inference"]
+    modes = [m for m in lr.choice_values(inference) if m not in lr.disabled_choices(inference)]
+    factors: dict[str, list[Any]] = {a: lr.accepted_domain(questions[a]) for a in CODE_AXES}
     factors |= {f"inference:{m}": [False, True] for m in modes}
-    default_inference = questions["inference"]["default"]
     defaults = {a: questions[a]["default"] for a in CODE_AXES} | {
-        f"inference:{m}": m in default_inference for m in modes
+        f"inference:{m}": m in inference["default"] for m in modes
     }
 
     def valid(row: dict[str, Any]) -> bool:  # at least one inference mode
@@ -48,12 +50,13 @@ def covering_set(questions: dict[str, Any]) -> list[dict[str, Any]]:
         return None in flags or any(flags)
 
     rows = lr.allpairs(factors, seed_rows=[defaults], valid=valid)
+    dealt = {a: lr.accepted_domain(questions[a]) for a in ROUND_ROBIN_AXES}
     combos = []
-    for i, row in enumerate(rows):
+    for i in range(max(len(rows), *map(len, dealt.values()))):
+        row = rows[i % len(rows)]
         combo = {a: row[a] for a in CODE_AXES}
         combo["inference"] = [m for m in modes if row[f"inference:{m}"]]
-        for axis in ROUND_ROBIN_AXES:
-            values = lr.axis_domain(questions[axis])
+        for axis, values in dealt.items():
             combo[axis] = questions[axis]["default"] if i == 0 else values[i % len(values)]
         combos.append(combo)
     return combos
@@ -77,30 +80,31 @@ def case_id(i: int, combo: dict[str, Any]) -> str:
 COMBOS = covering_set(_questions())
 
 
-def test_covering_set_covers_every_pair_and_every_value() -> None:
-    """Cheap check of the generator: all pairs of the code axes, every value of the others, defaults first."""
+def test_covering_set_covers_every_pair_and_every_value(template_src: Path, tmp_path: Path) -> None:
+    """The generator against every accepted combination of the code axes: each pair of values one of them
+    holds (each inference mode a boolean) is in some row, every accepted value of the other axes appears, the
+    defaults come first, and copier accepts every row."""
     questions = _questions()
     modes = lr.choice_values(questions["inference"])
-    rows = [
-        {**{a: c[a] for a in CODE_AXES}, **{m: m in c["inference"] for m in modes}, "_c": c} for c in COMBOS
+
+    def pairs(combo: dict[str, Any]) -> set[tuple[tuple[str, Any], tuple[str, Any]]]:
+        row = {a: combo[a] for a in CODE_AXES} | {m: m in combo["inference"] for m in modes}
+        return set(itertools.combinations(row.items(), 2))
+
+    accepted = [
+        dict(zip(CODE_AXES, values, strict=True), inference=inference)
+        for values in itertools.product(*(lr.accepted_domain(questions[a]) for a in CODE_AXES))
+        for inference in lr.accepted_domain(questions["inference"])
     ]
-    names = [*CODE_AXES, *modes]
-    domain = {a: lr.axis_domain(questions[a]) for a in CODE_AXES} | {m: [False, True] for m in modes}
-    missing = [
-        (a, v, b, w)
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-        for v in domain[a]
-        for w in domain[b]
-        if not (a in modes and b in modes and not v and not w and len(modes) == 2)
-        and not any(r[a] == v and r[b] == w for r in rows)
-    ]
-    assert not missing
-    assert all(c["inference"] for c in COMBOS)
+    missing = set().union(*map(pairs, accepted)) - set().union(*map(pairs, COMBOS))
+    assert not missing, f"pairs no generated project holds: {sorted(missing, key=str)}"
     for axis in ROUND_ROBIN_AXES:
-        assert {c[axis] for c in COMBOS} == set(lr.axis_domain(questions[axis]))
+        assert {c[axis] for c in COMBOS} == set(lr.accepted_domain(questions[axis]))
     assert COMBOS[0] == {a: questions[a]["default"] for a in COMBOS[0]}
-    print(f"{len(COMBOS)} generated projects cover every pair of {names}")
+    for i, combo in enumerate(COMBOS):
+        with lr.worker(template_src, tmp_path / str(i), combo) as w:
+            w._ask()  # copier's questionnaire: raises when it refuses an answer
+    print(f"{len(COMBOS)} generated projects cover every pair of {[*CODE_AXES, *modes]}")
 
 
 def base_python() -> str:

@@ -30,6 +30,7 @@ UC = "is not a Unity Catalog identifier"
 GROUP = "developers_group must be a group name"
 SP = "service_principal_id must be empty or a lowercase application ID"
 BRANCH = "is not a valid git branch name"
+NOT_BUILT = "is not built yet; pick it in a later copier update"
 
 
 def host(question: str, value: str, cloud: str) -> str:
@@ -145,6 +146,34 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     ("inference-empty", {"inference": []}, "inference", "Pick at least one inference mode"),
     ("python_version-3.13", {"python_version": "3.13"}, "python_version", "No Databricks runtime"),
+    # choices offered but disabled (not built yet)
+    *(
+        (f"ci_provider-{value}", {"ci_provider": value}, "ci_provider", f"e.g. none: {name} CI {NOT_BUILT}")
+        for value, name in [
+            ("github_actions", "GitHub Actions"),
+            ("azure_devops", "Azure DevOps"),
+            ("gitlab", "GitLab"),
+        ]
+    ),
+    (
+        "feature_store-true",
+        {"feature_store": True},
+        "feature_store",
+        "e.g. false: feature tables are not built",
+    ),
+    ("monitoring-true", {"monitoring": True}, "monitoring", f"e.g. false: drift monitoring {NOT_BUILT}"),
+    (
+        "inference-streaming",
+        {"inference": ["batch", "streaming"]},
+        "inference",
+        f"e.g. batch: streaming scoring {NOT_BUILT}",
+    ),
+    (
+        "inference-real_time-alone",
+        {"inference": ["real_time"]},
+        "inference",
+        f"e.g. batch: real-time serving {NOT_BUILT}",
+    ),
     ("python_version-unknown", {"python_version": "3.10"}, "python_version", "Invalid choice"),
     ("cloud-unknown", {"cloud": "azure-gov"}, "cloud", "Invalid choice"),
     ("ci_provider-unknown", {"ci_provider": "jenkins"}, "ci_provider", "Invalid choice"),
@@ -203,6 +232,19 @@ def test_invalid_answer_is_refused(
     assert list(dst.iterdir()) == [], "copier wrote files although it refused an answer"
 
 
+def test_every_disabled_choice_has_an_invalid_case(questions: dict) -> None:
+    """INVALID refuses each choice that copier.yml offers but disables, so its message is checked too."""
+    disabled = {
+        (name, value) for name, q in questions.items() if "choices" in q for value in lr.disabled_choices(q)
+    }
+    refused = {
+        (question, value)
+        for _, answers, question, _ in INVALID
+        for value in (answers[question] if isinstance(answers[question], list) else [answers[question]])
+    }
+    assert disabled <= refused
+
+
 def test_refused_answer_creates_no_destination(template_src: Path, tmp_path: Path) -> None:
     dst = tmp_path / "not-yet"
     with pytest.raises(ValueError, match="package_name"):
@@ -225,7 +267,7 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ("branches-custom", {"default_branch": "develop", "release_branch": "release/v1.x"}),
     ("no-ci-branches-unused", {"ci_provider": "none"}),
     ("group-with-space", {"developers_group": "Data Scientists"}),
-    ("inference-everything", {"inference": ["batch", "streaming", "real_time"]}),
+    ("not-built-yet-answered-no", {"ci_provider": "none", "feature_store": False, "monitoring": False}),
     ("python-3.11", {"python_version": "3.11"}),
 ]
 
