@@ -7,7 +7,9 @@ the default answers; the accepted values of cloud, ci_provider and compute are d
 copier refuses them. Each project is rendered, installed with `uv sync` on this interpreter (uv never
 downloads a Python: only 3.11 exists here; uv's package cache is shared by all of them), then runs
 `<package> --help`, `ruff check .`, `ruff format --check .`, `mypy src` and its own test suite (pytest's "no
-tests" exit 5 fails like any other). Timings per project appear in the terminal summary.
+tests" exit 5 fails like any other). The default project instead follows the next steps copier prints, line by
+line (`make setup` installs it, `make test` runs its tests), and must leave `git status` clean. Timings per
+project appear in the terminal summary.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import copier
 import lakeops_render as lr
 import pytest
 import yaml
@@ -113,13 +114,51 @@ def base_python() -> str:
     return str(candidate if candidate.exists() else sys.executable)
 
 
+# Who commits when a test follows the printed `git commit`; no global or system git config is read.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "lakeops tests",
+    "GIT_AUTHOR_EMAIL": "tests@lakeops.invalid",
+    "GIT_COMMITTER_NAME": "lakeops tests",
+    "GIT_COMMITTER_EMAIL": "tests@lakeops.invalid",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
 def project_env() -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in {"VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT"}
     }
-    return env | lr.QUIET_ENV | {"UV_PYTHON": base_python(), "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
+    return (
+        env
+        | lr.QUIET_ENV
+        | GIT_ENV
+        | {"UV_PYTHON": base_python(), "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
+    )
+
+
+def render(template_src: Path, project: Path, combo: dict[str, Any]) -> str:
+    """`copier copy --defaults` with these answers; returns the message copier prints after the copy."""
+    with lr.worker(template_src, project, combo) as w:
+        w.run_copy()
+        return w._render_string(w.template.message_after_copy)
+
+
+def next_steps(message: str) -> list[str]:
+    """The shell lines under "Next steps:" in copier's message, as printed (comments included)."""
+    return [line.strip() for line in message.split("Next steps:", 1)[1].splitlines() if line.strip()]
+
+
+def run_step(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    try:
+        result = subprocess.run(
+            command, cwd=cwd, env=env, capture_output=True, text=True, timeout=STEP_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired as timeout:
+        return -1, f"timed out after {STEP_TIMEOUT} s\n{timeout.stdout or ''}{timeout.stderr or ''}"
+    return result.returncode, result.stdout + result.stderr
 
 
 @pytest.mark.slow
@@ -130,46 +169,39 @@ def test_generated_project_installs_and_passes_its_own_checks(
     project = tmp_path / "project"
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    copier.run_copy(str(template_src), project, data=combo, defaults=True, unsafe=False, quiet=True)
+    message = render(template_src, project, combo)
     timings["render"] = time.perf_counter() - start
     package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
     env = project_env()
     uv = shutil.which("uv") or "uv"
-    steps = [
-        ("uv sync", [uv, "sync", "--python", env["UV_PYTHON"]]),
+    checks = [
         (f"{package} --help", [uv, "run", "--no-sync", package, "--help"]),
         ("ruff check", [uv, "run", "--no-sync", "ruff", "check", "."]),
         ("ruff format", [uv, "run", "--no-sync", "ruff", "format", "--check", "."]),
         ("mypy", [uv, "run", "--no-sync", "mypy", "src"]),
-        ("pytest", [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]),
     ]
+    follows_next_steps = combo == COMBOS[0]
+    if follows_next_steps:  # each printed line as a user runs it (`make setup` installs, `make test` tests)
+        setup = [(line.split("#")[0].strip(), ["bash", "-ec", line]) for line in next_steps(message)]
+    else:
+        setup = [("uv sync", [uv, "sync", "--python", env["UV_PYTHON"]])]
+        checks.append(("pytest", [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]))
     failures = []
-    for name, command in steps:
+    for name, command in setup + checks:
         start = time.perf_counter()
-        try:
-            result = subprocess.run(
-                command,
-                cwd=project,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=STEP_TIMEOUT,
-                check=False,
-            )
-            code, output = result.returncode, result.stdout + result.stderr
-        except subprocess.TimeoutExpired as timeout:
-            code, output = (
-                -1,
-                f"timed out after {STEP_TIMEOUT} s\n{timeout.stdout or ''}{timeout.stderr or ''}",
-            )
+        code, output = run_step(command, project, env)
         timings[name] = time.perf_counter() - start
         if code != 0:
-            tail = "\n".join(str(output).splitlines()[-60:])
+            tail = "\n".join(output.splitlines()[-60:])
+            failures.append(f"--- `{name}` exited {code}:\n{tail}")
+            if (name, command) in setup:
+                break  # the next steps stop here, as a user would
+    if follows_next_steps:
+        code, output = run_step(["git", "status", "--porcelain", "--untracked-files=all"], project, env)
+        if code != 0 or output:
             failures.append(
-                f"--- `{' '.join(command[1:] if command[0] == uv else command)}` exited {code}:\n{tail}"
+                f"--- `git status --porcelain` is not empty after the next steps and checks:\n{output}"
             )
-            if name == "uv sync":
-                break  # nothing else can run
     timings["total"] = sum(timings.values())
     record_property(
         "timings", {"project": lr.describe(combo), **{k: round(v, 1) for k, v in timings.items()}}
