@@ -24,11 +24,12 @@ def _choices(spec: dict[str, Any]) -> str:
         return ", ".join(f"`{choice}`" for choice in choices)
     rendered = []
     for label, value in choices.items():
-        if isinstance(value, dict):
-            rendered.append(f"`{value['value']}` (refused: {' '.join(value['validator'].split())})")
+        if isinstance(value, dict):  # a disabled choice: its validator is the reason, after an example answer
+            reason = re.sub(r"^e\.g\. [^:]+: ", "", value["validator"])
+            rendered.append(f"`{value['value']}` ({label}) — not available yet: {reason}")
         else:
             rendered.append(f"`{value}` ({label})")
-    return "; ".join(rendered)
+    return "<br>".join(rendered)
 
 
 def _cell(text: Any) -> str:
@@ -60,7 +61,9 @@ def render() -> str:
     intro = (
         "Generated from `copier.yml` by `docs/questions.py`; do not edit by hand. Defaults in `{{ }}` are "
         "computed from earlier answers. Every free-text answer is checked when you give it: a wrong answer "
-        "is refused with a message that says what is allowed, and nothing is written."
+        "is refused with a message that says what is allowed, and nothing is written. A choice marked "
+        '"not available yet" is offered but refused until a lakeops release builds it; `copier update` '
+        "then lets you pick it."
     )
     return f"# Questions\n\n{intro}\n\n" + "\n".join(rows) + "\n"
 

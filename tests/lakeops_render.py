@@ -96,16 +96,36 @@ def load_questions(src: Path) -> dict[str, dict[str, Any]]:
 
 
 # ---------- answer domains
-def choice_values(question: Mapping[str, Any]) -> list[Any]:
-    """The values of a question's choices (all of them, including those a validator may disable)."""
+def _choices(question: Mapping[str, Any]) -> list[Any]:
+    """A question's choices as written: a value, or a mapping with `value` (and `validator`)."""
     choices = question.get("choices")
     if isinstance(choices, Mapping):
-        items: Iterable[Any] = choices.values()
-    elif isinstance(choices, list):
-        items = [c[1] if isinstance(c, list | tuple) else c for c in choices]
-    else:
-        raise TypeError(f"unsupported choices {choices!r}")
-    return [v["value"] if isinstance(v, Mapping) else v for v in items]
+        return list(choices.values())
+    if isinstance(choices, list):
+        return [c[1] if isinstance(c, list | tuple) else c for c in choices]
+    raise TypeError(f"unsupported choices {choices!r}")
+
+
+def choice_values(question: Mapping[str, Any]) -> list[Any]:
+    """The values of a question's choices (all of them, including disabled ones)."""
+    return [v["value"] if isinstance(v, Mapping) else v for v in _choices(question)]
+
+
+def disabled_choices(question: Mapping[str, Any]) -> dict[Any, str]:
+    """Choice value -> the message copier refuses it with, for each choice offered but disabled.
+
+    copier.yml offers what is not built yet as a choice with a validator of its own, constant text (its
+    reason); re-enabling the choice is deleting that validator. This is the one place the tests read it.
+    """
+    disabled = {
+        v["value"]: v["validator"]
+        for v in _choices(question)
+        if isinstance(v, Mapping) and v.get("validator")
+    }
+    templated = [value for value, message in disabled.items() if "{" in message]
+    if templated:
+        raise NotImplementedError(f"choices {templated} are disabled by a templated validator")
+    return disabled
 
 
 def axis_domain(question: Mapping[str, Any]) -> list[Any]:
@@ -116,6 +136,16 @@ def axis_domain(question: Mapping[str, Any]) -> list[Any]:
     if question.get("multiselect"):
         return [list(s) for r in range(1, len(values) + 1) for s in itertools.combinations(values, r)]
     return values
+
+
+def accepted_domain(question: Mapping[str, Any]) -> list[Any]:
+    """The answers of `axis_domain` that hold no disabled choice."""
+    disabled = disabled_choices(question)
+    return [
+        v
+        for v in axis_domain(question)
+        if not any(c in disabled for c in (v if isinstance(v, list) else [v]))
+    ]
 
 
 def freeze(value: Any) -> Hashable:
@@ -323,8 +353,12 @@ class Matrix:
             with worker(self.src, self.dst, data) as w:
                 try:
                     w._ask()
-                except ValueError:  # this combination is refused: ask with the context axes only
-                    w.data = {a: combo[a] for a in self.context_axes}
+                except ValueError:  # refused: ask with the context axes whose answers no choice disables
+                    w.data = {
+                        a: combo[a]
+                        for a in self.context_axes
+                        if combo[a] in accepted_domain(self.questions[a])
+                    }
                     w._ask()
                     w.data = data
                 with Phase.use(Phase.RENDER):

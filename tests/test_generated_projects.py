@@ -1,16 +1,20 @@
 """Install generated projects and run their own checks (slow; CI runs these too).
 
-The covering set is all-pairs over the answers that change generated Python code (task_type, feature_store,
-monitoring, and each inference mode as a boolean, at least one of them on), seeded with the default answers;
-cloud, ci_provider and compute are dealt round-robin over the rows so each of their values appears. Each
-project is rendered, installed with `uv sync` on this interpreter (uv never downloads a Python: only 3.11
-exists here; uv's package cache is shared by all of them), then runs `<package> --help`, `ruff check .`,
-`ruff format --check .`, `mypy src` and its own test suite (pytest's "no tests" exit 5 fails like any
-other). Timings per project appear in the terminal summary.
+The covering set is all-pairs over the accepted answers that change generated Python code (task_type,
+feature_store, monitoring, and each enabled inference mode as a boolean, at least one of them on), seeded with
+the default answers; the accepted values of cloud, ci_provider and compute are dealt round-robin over the rows
+(repeating rows if there are fewer rows than values) so each of them appears. Disabled choices are left out:
+copier refuses them. Each project is rendered, installed with `uv sync` on this interpreter (uv never
+downloads a Python: only 3.11 exists here; uv's package cache is shared by all of them), then runs
+`<package> --help`, `ruff check .`, `ruff format --check .`, `mypy src` and its own test suite (pytest's "no
+tests" exit 5 fails like any other). The default project instead follows the next steps copier prints, line by
+line (`make setup` installs it, `make test` runs its tests), and must leave `git status` clean. Timings per
+project appear in the terminal summary.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -19,7 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import copier
 import lakeops_render as lr
 import pytest
 import yaml
@@ -35,12 +38,12 @@ def _questions() -> dict[str, Any]:
 
 
 def covering_set(questions: dict[str, Any]) -> list[dict[str, Any]]:
-    modes = lr.choice_values(questions["inference"])
-    factors: dict[str, list[Any]] = {a: lr.axis_domain(questions[a]) for a in CODE_AXES}
+    inference = questions["inference"]
+    modes = [m for m in lr.choice_values(inference) if m not in lr.disabled_choices(inference)]
+    factors: dict[str, list[Any]] = {a: lr.accepted_domain(questions[a]) for a in CODE_AXES}
     factors |= {f"inference:{m}": [False, True] for m in modes}
-    default_inference = questions["inference"]["default"]
     defaults = {a: questions[a]["default"] for a in CODE_AXES} | {
-        f"inference:{m}": m in default_inference for m in modes
+        f"inference:{m}": m in inference["default"] for m in modes
     }
 
     def valid(row: dict[str, Any]) -> bool:  # at least one inference mode
@@ -48,12 +51,13 @@ def covering_set(questions: dict[str, Any]) -> list[dict[str, Any]]:
         return None in flags or any(flags)
 
     rows = lr.allpairs(factors, seed_rows=[defaults], valid=valid)
+    dealt = {a: lr.accepted_domain(questions[a]) for a in ROUND_ROBIN_AXES}
     combos = []
-    for i, row in enumerate(rows):
+    for i in range(max(len(rows), *map(len, dealt.values()))):
+        row = rows[i % len(rows)]
         combo = {a: row[a] for a in CODE_AXES}
         combo["inference"] = [m for m in modes if row[f"inference:{m}"]]
-        for axis in ROUND_ROBIN_AXES:
-            values = lr.axis_domain(questions[axis])
+        for axis, values in dealt.items():
             combo[axis] = questions[axis]["default"] if i == 0 else values[i % len(values)]
         combos.append(combo)
     return combos
@@ -77,30 +81,31 @@ def case_id(i: int, combo: dict[str, Any]) -> str:
 COMBOS = covering_set(_questions())
 
 
-def test_covering_set_covers_every_pair_and_every_value() -> None:
-    """Cheap check of the generator: all pairs of the code axes, every value of the others, defaults first."""
+def test_covering_set_covers_every_pair_and_every_value(template_src: Path, tmp_path: Path) -> None:
+    """The generator against every accepted combination of the code axes: each pair of values one of them
+    holds (each inference mode a boolean) is in some row, every accepted value of the other axes appears, the
+    defaults come first, and copier accepts every row."""
     questions = _questions()
     modes = lr.choice_values(questions["inference"])
-    rows = [
-        {**{a: c[a] for a in CODE_AXES}, **{m: m in c["inference"] for m in modes}, "_c": c} for c in COMBOS
+
+    def pairs(combo: dict[str, Any]) -> set[tuple[tuple[str, Any], tuple[str, Any]]]:
+        row = {a: combo[a] for a in CODE_AXES} | {m: m in combo["inference"] for m in modes}
+        return set(itertools.combinations(row.items(), 2))
+
+    accepted = [
+        dict(zip(CODE_AXES, values, strict=True), inference=inference)
+        for values in itertools.product(*(lr.accepted_domain(questions[a]) for a in CODE_AXES))
+        for inference in lr.accepted_domain(questions["inference"])
     ]
-    names = [*CODE_AXES, *modes]
-    domain = {a: lr.axis_domain(questions[a]) for a in CODE_AXES} | {m: [False, True] for m in modes}
-    missing = [
-        (a, v, b, w)
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-        for v in domain[a]
-        for w in domain[b]
-        if not (a in modes and b in modes and not v and not w and len(modes) == 2)
-        and not any(r[a] == v and r[b] == w for r in rows)
-    ]
-    assert not missing
-    assert all(c["inference"] for c in COMBOS)
+    missing = set().union(*map(pairs, accepted)) - set().union(*map(pairs, COMBOS))
+    assert not missing, f"pairs no generated project holds: {sorted(missing, key=str)}"
     for axis in ROUND_ROBIN_AXES:
-        assert {c[axis] for c in COMBOS} == set(lr.axis_domain(questions[axis]))
+        assert {c[axis] for c in COMBOS} == set(lr.accepted_domain(questions[axis]))
     assert COMBOS[0] == {a: questions[a]["default"] for a in COMBOS[0]}
-    print(f"{len(COMBOS)} generated projects cover every pair of {names}")
+    for i, combo in enumerate(COMBOS):
+        with lr.worker(template_src, tmp_path / str(i), combo) as w:
+            w._ask()  # copier's questionnaire: raises when it refuses an answer
+    print(f"{len(COMBOS)} generated projects cover every pair of {[*CODE_AXES, *modes]}")
 
 
 def base_python() -> str:
@@ -109,13 +114,51 @@ def base_python() -> str:
     return str(candidate if candidate.exists() else sys.executable)
 
 
+# Who commits when a test follows the printed `git commit`; no global or system git config is read.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "lakeops tests",
+    "GIT_AUTHOR_EMAIL": "tests@lakeops.invalid",
+    "GIT_COMMITTER_NAME": "lakeops tests",
+    "GIT_COMMITTER_EMAIL": "tests@lakeops.invalid",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
 def project_env() -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in {"VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT"}
     }
-    return env | lr.QUIET_ENV | {"UV_PYTHON": base_python(), "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
+    return (
+        env
+        | lr.QUIET_ENV
+        | GIT_ENV
+        | {"UV_PYTHON": base_python(), "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
+    )
+
+
+def render(template_src: Path, project: Path, combo: dict[str, Any]) -> str:
+    """`copier copy --defaults` with these answers; returns the message copier prints after the copy."""
+    with lr.worker(template_src, project, combo) as w:
+        w.run_copy()
+        return w._render_string(w.template.message_after_copy)
+
+
+def next_steps(message: str) -> list[str]:
+    """The shell lines under "Next steps:" in copier's message, as printed (comments included)."""
+    return [line.strip() for line in message.split("Next steps:", 1)[1].splitlines() if line.strip()]
+
+
+def run_step(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    try:
+        result = subprocess.run(
+            command, cwd=cwd, env=env, capture_output=True, text=True, timeout=STEP_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired as timeout:
+        return -1, f"timed out after {STEP_TIMEOUT} s\n{timeout.stdout or ''}{timeout.stderr or ''}"
+    return result.returncode, result.stdout + result.stderr
 
 
 @pytest.mark.slow
@@ -126,46 +169,39 @@ def test_generated_project_installs_and_passes_its_own_checks(
     project = tmp_path / "project"
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    copier.run_copy(str(template_src), project, data=combo, defaults=True, unsafe=False, quiet=True)
+    message = render(template_src, project, combo)
     timings["render"] = time.perf_counter() - start
     package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
     env = project_env()
     uv = shutil.which("uv") or "uv"
-    steps = [
-        ("uv sync", [uv, "sync", "--python", env["UV_PYTHON"]]),
+    checks = [
         (f"{package} --help", [uv, "run", "--no-sync", package, "--help"]),
         ("ruff check", [uv, "run", "--no-sync", "ruff", "check", "."]),
         ("ruff format", [uv, "run", "--no-sync", "ruff", "format", "--check", "."]),
         ("mypy", [uv, "run", "--no-sync", "mypy", "src"]),
-        ("pytest", [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]),
     ]
+    follows_next_steps = combo == COMBOS[0]
+    if follows_next_steps:  # each printed line as a user runs it (`make setup` installs, `make test` tests)
+        setup = [(line.split("#")[0].strip(), ["bash", "-ec", line]) for line in next_steps(message)]
+    else:
+        setup = [("uv sync", [uv, "sync", "--python", env["UV_PYTHON"]])]
+        checks.append(("pytest", [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]))
     failures = []
-    for name, command in steps:
+    for name, command in setup + checks:
         start = time.perf_counter()
-        try:
-            result = subprocess.run(
-                command,
-                cwd=project,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=STEP_TIMEOUT,
-                check=False,
-            )
-            code, output = result.returncode, result.stdout + result.stderr
-        except subprocess.TimeoutExpired as timeout:
-            code, output = (
-                -1,
-                f"timed out after {STEP_TIMEOUT} s\n{timeout.stdout or ''}{timeout.stderr or ''}",
-            )
+        code, output = run_step(command, project, env)
         timings[name] = time.perf_counter() - start
         if code != 0:
-            tail = "\n".join(str(output).splitlines()[-60:])
+            tail = "\n".join(output.splitlines()[-60:])
+            failures.append(f"--- `{name}` exited {code}:\n{tail}")
+            if (name, command) in setup:
+                break  # the next steps stop here, as a user would
+    if follows_next_steps:
+        code, output = run_step(["git", "status", "--porcelain", "--untracked-files=all"], project, env)
+        if code != 0 or output:
             failures.append(
-                f"--- `{' '.join(command[1:] if command[0] == uv else command)}` exited {code}:\n{tail}"
+                f"--- `git status --porcelain` is not empty after the next steps and checks:\n{output}"
             )
-            if name == "uv sync":
-                break  # nothing else can run
     timings["total"] = sum(timings.values())
     record_property(
         "timings", {"project": lr.describe(combo), **{k: round(v, 1) for k, v in timings.items()}}

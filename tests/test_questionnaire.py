@@ -1,11 +1,14 @@
 """The questionnaire: the defaults render, and every invalid answer is refused with its message.
 
 Refusals use copier's in-process API (`copier.run_copy(..., defaults=True, data=...)`), ~0.05-0.1 s each.
-The expected texts are stable fragments of the validator messages in copier.yml / hooks/validators.jinja.
+The expected texts are fragments of the validator messages in copier.yml / hooks/validators.jinja. Copier
+shows only the first line of a message when it asks, so each message is one line of at most 80 characters
+that starts with an example of a valid answer ("e.g. <example>: <what is allowed>").
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -22,18 +25,21 @@ AWS = "https://my-workspace.cloud.databricks.com"
 GCP = "https://1234567890123456.7.gcp.databricks.com"
 UUID = "12345678-90ab-cdef-1234-567890abcdef"
 
-PROJECT_NAME = "project_name must be 3-60 characters"
-PACKAGE_NAME = "package_name must be a lowercase Python identifier"
-DESCRIPTION = "description must be one non-empty line of at most 200 characters"
-EMAIL = "owner_email must be an e-mail address"
-UC = "is not a Unity Catalog identifier"
-GROUP = "developers_group must be a group name"
-SP = "service_principal_id must be empty or a lowercase application ID"
-BRANCH = "is not a valid git branch name"
-
-
-def host(question: str, value: str, cloud: str) -> str:
-    return f'{question} "{value}" is not a workspace URL for cloud {cloud}'
+PROJECT_NAME = 'e.g. "Demand Forecast": 3-60 letters, digits, inner spaces, - or _, letter first'
+PACKAGE_NAME = "e.g. demand_forecast: 2-60 lowercase letters, digits or _, a letter first"
+DESCRIPTION = "e.g. Forecasts weekly demand per store: one line of 1-200 characters"
+EMAIL = "e.g. team@example.com: an e-mail address"
+UC = "1-255 lowercase letters, digits or _, no digit first"
+GROUP = "e.g. data-scientists: 1-100 letters, digits, spaces, . _ -, letter/digit first"
+SP = f"e.g. {UUID}: empty, or a lowercase application ID"
+BRANCH = "a branch name git accepts, of letters, digits, . _ - and /"
+HOST = {
+    "azure": f"e.g. {AZURE}: an Azure workspace URL",
+    "aws": f"e.g. {AWS}: an AWS workspace URL",
+    "gcp": f"e.g. {GCP}: a Google Cloud workspace URL",
+}
+PROD_CATALOG = "e.g. prod: must differ from dev_catalog and staging_catalog"
+NOT_BUILT = "is not built yet; pick it in a later copier update"
 
 
 # (id, answers, question refused, expected message fragment)
@@ -53,12 +59,12 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "package_name-keyword",
         {"package_name": "class"},
         "package_name",
-        'package_name "class" is a Python keyword',
+        'e.g. demand_forecast: "class" is a Python keyword',
     ),
     ("package_name-keyword-lambda", {"package_name": "lambda"}, "package_name", "is a Python keyword"),
-    ("package_name-shadows-mlflow", {"package_name": "mlflow"}, "package_name", "would shadow the module"),
-    ("package_name-shadows-pandas", {"package_name": "pandas"}, "package_name", "would shadow the module"),
-    ("package_name-shadows-tests", {"package_name": "tests"}, "package_name", "would shadow the module"),
+    ("package_name-shadows-mlflow", {"package_name": "mlflow"}, "package_name", "would shadow a module"),
+    ("package_name-shadows-pandas", {"package_name": "pandas"}, "package_name", "would shadow a module"),
+    ("package_name-shadows-tests", {"package_name": "tests"}, "package_name", "would shadow a module"),
     ("description-empty", {"description": ""}, "description", DESCRIPTION),
     ("description-blank", {"description": "   "}, "description", DESCRIPTION),
     ("description-multi-line", {"description": "one\ntwo"}, "description", DESCRIPTION),
@@ -71,46 +77,46 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "dev_host-aws-url-on-azure",
         {"cloud": "azure", "dev_host": AWS},
         "dev_host",
-        host("dev_host", AWS, "azure"),
+        HOST["azure"],
     ),
     (
         "dev_host-azure-url-on-aws",
         {"cloud": "aws", "dev_host": AZURE},
         "dev_host",
-        host("dev_host", AZURE, "aws"),
+        HOST["aws"],
     ),
     (
         "dev_host-trailing-slash",
         {"dev_host": AZURE + "/"},
         "dev_host",
-        host("dev_host", AZURE + "/", "azure"),
+        HOST["azure"],
     ),
     (
         "dev_host-http",
         {"dev_host": AZURE.replace("https", "http")},
         "dev_host",
-        host("dev_host", AZURE.replace("https", "http"), "azure"),
+        HOST["azure"],
     ),
     (
         "staging_host-azure-url-on-gcp",
         {"cloud": "gcp", "staging_host": AZURE},
         "staging_host",
-        host("staging_host", AZURE, "gcp"),
+        HOST["gcp"],
     ),
     (
         "staging_host-with-path",
         {"cloud": "aws", "staging_host": AWS + "/login"},
         "staging_host",
-        host("staging_host", AWS + "/login", "aws"),
+        HOST["aws"],
     ),
     (
         "prod_host-gcp-url-on-aws",
         {"cloud": "aws", "prod_host": GCP},
         "prod_host",
-        host("prod_host", GCP, "aws"),
+        HOST["aws"],
     ),
-    ("prod_host-empty", {"prod_host": ""}, "prod_host", host("prod_host", "", "azure")),
-    ("dev_catalog-uppercase", {"dev_catalog": "Dev"}, "dev_catalog", f'dev_catalog "Dev" {UC}'),
+    ("prod_host-empty", {"prod_host": ""}, "prod_host", HOST["azure"]),
+    ("dev_catalog-uppercase", {"dev_catalog": "Dev"}, "dev_catalog", f"e.g. dev: {UC}"),
     ("dev_catalog-hyphen", {"dev_catalog": "ml-dev"}, "dev_catalog", UC),
     ("staging_catalog-leading-digit", {"staging_catalog": "1staging"}, "staging_catalog", UC),
     ("prod_catalog-space", {"prod_catalog": "prod catalog"}, "prod_catalog", UC),
@@ -118,15 +124,17 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "staging_catalog-equals-dev",
         {"staging_catalog": "dev"},
         "staging_catalog",
-        "staging_catalog must differ from dev_catalog",
+        "e.g. staging: must differ from dev_catalog",
     ),
-    ("prod_catalog-equals-staging", {"prod_catalog": "staging"}, "prod_catalog", "prod_catalog must differ"),
-    ("prod_catalog-equals-dev", {"prod_catalog": "dev"}, "prod_catalog", "prod_catalog must differ"),
+    *(
+        (f"prod_catalog-equals-{other}", {"prod_catalog": other}, "prod_catalog", PROD_CATALOG)
+        for other in ("dev", "staging")
+    ),
     (
         "schema_name-hyphen",
         {"schema_name": "demand-forecast"},
         "schema_name",
-        f'schema_name "demand-forecast" {UC}',
+        f"e.g. demand_forecast: {UC}",
     ),
     ("schema_name-uppercase", {"schema_name": "Demand"}, "schema_name", UC),
     ("schema_name-empty", {"schema_name": ""}, "schema_name", UC),
@@ -143,17 +151,56 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "service_principal_id",
         SP,
     ),
-    ("inference-empty", {"inference": []}, "inference", "Pick at least one inference mode"),
-    ("python_version-3.13", {"python_version": "3.13"}, "python_version", "No Databricks runtime"),
-    ("python_version-unknown", {"python_version": "3.10"}, "python_version", "Invalid choice"),
-    ("cloud-unknown", {"cloud": "azure-gov"}, "cloud", "Invalid choice"),
-    ("ci_provider-unknown", {"ci_provider": "jenkins"}, "ci_provider", "Invalid choice"),
-    ("compute-unknown", {"compute": "gpu"}, "compute", "Invalid choice"),
-    ("task_type-unknown", {"task_type": "ranking"}, "task_type", "Invalid choice"),
-    ("inference-unknown", {"inference": ["batch", "edge"]}, "inference", "Invalid choice"),
+    ("inference-empty", {"inference": []}, "inference", "e.g. batch: pick at least one mode"),
+    # choices offered but disabled (not built yet)
+    ("python_version-3.13", {"python_version": "3.13"}, "python_version", "e.g. 3.12: no Databricks runtime"),
     *(
-        (f"{question}-{name}", {question: value}, question, f'{question} "{value}" {BRANCH}')
-        for question in ("default_branch", "release_branch")
+        (f"ci_provider-{value}", {"ci_provider": value}, "ci_provider", f"e.g. none: {name} CI {NOT_BUILT}")
+        for value, name in [
+            ("github_actions", "GitHub Actions"),
+            ("azure_devops", "Azure DevOps"),
+            ("gitlab", "GitLab"),
+        ]
+    ),
+    (
+        "feature_store-true",
+        {"feature_store": True},
+        "feature_store",
+        "e.g. false: feature tables are not built",
+    ),
+    ("monitoring-true", {"monitoring": True}, "monitoring", f"e.g. false: drift monitoring {NOT_BUILT}"),
+    (
+        "inference-streaming",
+        {"inference": ["batch", "streaming"]},
+        "inference",
+        f"e.g. batch: streaming scoring {NOT_BUILT}",
+    ),
+    (
+        "inference-real_time-alone",
+        {"inference": ["real_time"]},
+        "inference",
+        f"e.g. batch: real-time serving {NOT_BUILT}",
+    ),
+    # not a choice at all: copier's own message lists the enabled choices
+    (
+        "python_version-unknown",
+        {"python_version": "3.10"},
+        "python_version",
+        "'3.10' is not in ['3.11', '3.12']",
+    ),
+    ("cloud-unknown", {"cloud": "azure-gov"}, "cloud", "'azure-gov' is not in ['azure', 'aws', 'gcp']"),
+    ("ci_provider-unknown", {"ci_provider": "jenkins"}, "ci_provider", "'jenkins' is not in ['none']"),
+    ("compute-unknown", {"compute": "gpu"}, "compute", "'gpu' is not in ['serverless', 'classic']"),
+    (
+        "task_type-unknown",
+        {"task_type": "ranking"},
+        "task_type",
+        "'ranking' is not in ['regression', 'classification']",
+    ),
+    ("inference-unknown", {"inference": ["batch", "edge"]}, "inference", "'edge' is not in ['batch']"),
+    *(
+        (f"{question}-{name}", {question: value}, question, f"e.g. {example}: {BRANCH}")
+        for question, example in (("default_branch", "main"), ("release_branch", "release"))
         for name, value in [
             ("leading-dash", "-x"),
             ("double-dot", "a..b"),
@@ -170,37 +217,68 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "release_branch-equals-default",
         {"default_branch": "main", "release_branch": "main"},
         "release_branch",
-        'release_branch must differ from default_branch ("main")',
+        "e.g. release: must differ from default_branch",
     ),
     (
         "release_branch-equals-custom-default",
         {"default_branch": "trunk", "release_branch": "trunk"},
         "release_branch",
-        "release_branch must differ from default_branch",
+        "e.g. release: must differ from default_branch",
     ),
 ]
 
 
-def normalized(text: str) -> str:
-    return " ".join(text.split())
+# How copier words a value that is no choice at all ("'x' is not in [...]"): its own message, not ours.
+NOT_A_CHOICE = re.compile(r"'.*' is not in \[.*\]")
 
 
-@pytest.mark.parametrize(
-    ("answers", "question", "expected"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID]
-)
+def refusal(template_src: Path, dst: Path, answers: dict[str, Any], question: str) -> str:
+    """The message copier refuses `answers` with, after its prefix that names `question`."""
+    dst.mkdir()  # an existing folder: copier does not clean it up, so anything written would stay
+    with pytest.raises(ValueError) as refused:  # noqa: PT011 (the message is checked by the callers)
+        copier.run_copy(str(template_src), dst, data=answers, defaults=True, unsafe=False, quiet=True)
+    assert list(dst.iterdir()) == [], "copier wrote files although it refused an answer"
+    message = str(refused.value)
+    for prefix in (f"Validation error for question '{question}': ", f"Invalid choice for '{question}': "):
+        if message.startswith(prefix):
+            return message.removeprefix(prefix)
+    raise AssertionError(f"refused by another question: {message}")
+
+
+IDS = [c[0] for c in INVALID]
+
+
+@pytest.mark.parametrize(("answers", "question", "expected"), [c[1:] for c in INVALID], ids=IDS)
 def test_invalid_answer_is_refused(
     template_src: Path, tmp_path: Path, answers: dict[str, Any], question: str, expected: str
 ) -> None:
-    dst = tmp_path / "project"
-    dst.mkdir()  # an existing folder: copier does not clean it up, so anything written would stay
-    with pytest.raises(ValueError) as refused:  # noqa: PT011 (the message is checked below)
-        copier.run_copy(str(template_src), dst, data=answers, defaults=True, unsafe=False, quiet=True)
-    message = normalized(str(refused.value))
-    assert message.startswith(
-        (f"Validation error for question '{question}':", f"Invalid choice for '{question}'")
-    ), message
-    assert normalized(expected) in message
-    assert list(dst.iterdir()) == [], "copier wrote files although it refused an answer"
+    assert expected in refusal(template_src, tmp_path / "project", answers, question)
+
+
+@pytest.mark.parametrize(("answers", "question"), [c[1:3] for c in INVALID], ids=IDS)
+def test_refusal_is_one_short_line_with_an_example_first(
+    template_src: Path, tmp_path: Path, answers: dict[str, Any], question: str
+) -> None:
+    """What a user sees when asked: one line of at most 80 characters, "e.g. <a valid answer>" first."""
+    message = refusal(template_src, tmp_path / "project", answers, question)
+    if NOT_A_CHOICE.fullmatch(message):
+        return  # copier's own wording, which lists the valid choices
+    assert message.splitlines() == [message.strip()], f"not one line: {message!r}"
+    assert len(message) <= 80, f"{len(message)} characters: {message}"
+    assert message.startswith("e.g. "), f"no example first: {message}"
+
+
+def test_every_disabled_choice_has_an_invalid_case(questions: dict) -> None:
+    """INVALID refuses each choice that copier.yml offers but disables, so its message is checked too."""
+    disabled = {
+        (name, value) for name, q in questions.items() if "choices" in q for value in lr.disabled_choices(q)
+    }
+    refused = {
+        (question, value)
+        for _, answers, question, _ in INVALID
+        for value in (answers[question] if isinstance(answers[question], list) else [answers[question]])
+    }
+    assert disabled <= refused
 
 
 def test_refused_answer_creates_no_destination(template_src: Path, tmp_path: Path) -> None:
@@ -225,7 +303,7 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ("branches-custom", {"default_branch": "develop", "release_branch": "release/v1.x"}),
     ("no-ci-branches-unused", {"ci_provider": "none"}),
     ("group-with-space", {"developers_group": "Data Scientists"}),
-    ("inference-everything", {"inference": ["batch", "streaming", "real_time"]}),
+    ("not-built-yet-answered-no", {"ci_provider": "none", "feature_store": False, "monitoring": False}),
     ("python-3.11", {"python_version": "3.11"}),
 ]
 
