@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,12 +17,13 @@ class MLOpsError(Exception):
 
 
 class DuplicateKeysError(MLOpsError):
-    def __init__(self, table: str, key: str, counts: dict[object, int]) -> None:
-        examples = ", ".join(f"{value!r} ({count}x)" for value, count in list(counts.items())[:5])
-        extra = sum(counts.values()) - len(counts)
+    def __init__(self, table: str, key: str, keys: int, extra_rows: int, examples: Mapping[object, int]) -> None:
+        """``keys`` values of ``key`` occur more than once, in ``extra_rows`` rows beyond their first;
+        ``examples`` maps a few of them to their count."""
+        listed = ", ".join(f"{value!r} ({count}x)" for value, count in examples.items())
         super().__init__(
-            f"{table} has {len(counts):,} {key} values that occur more than once ({extra:,} extra rows), "
-            f"e.g. {examples}; nothing was scored"
+            f"{table} has {keys:,} {key} values that occur more than once ({extra_rows:,} extra rows), "
+            f"e.g. {listed}; nothing was scored"
         )
 
 

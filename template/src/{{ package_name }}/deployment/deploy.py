@@ -17,7 +17,8 @@ from ..errors import MLOpsError
 from ..inference.model import load_model
 from ..platform import Platform
 from ..platform.registry import (
-    APPROVAL_STATUS,
+    APPROVAL,
+    APPROVED,
     CHALLENGER,
     CHAMPION,
     DEPLOYMENT_DECISION,
@@ -48,6 +49,23 @@ def deploy(settings: Settings, platform: Platform, model_version: str | None = N
         return _deploy(settings, platform, version)
 
 
+def check_approval(settings: Settings, platform: Platform, model_version: str | None = None) -> str:
+    """The approval task of the deployment job: raises until the version may be deployed without waiting
+    for a person; returns why it may."""
+    registry = platform.registry
+    version = version_to_use(platform, model_version)
+    tags = registry.version(version).tags
+    _require_passed(tags, registry.name, version, "deployed")
+    if not settings.target.require_approval:
+        return f"{registry.name} version {version} needs no approval in {settings.env}"
+    if tags.get(APPROVAL, "").lower() != APPROVED:
+        raise MLOpsError(
+            f"{registry.name} version {version} awaits approval in {settings.env}: a reviewer approves it on "
+            f"its model version page (Approve), or with `approve --env {settings.env} --model-version {version}`"
+        )
+    return f"{registry.name} version {version} is approved"
+
+
 def approve(
     settings: Settings, platform: Platform, model_version: str, approver: str | None = None
 ) -> DeployResult:
@@ -56,9 +74,7 @@ def approve(
     with _deploy_lock(platform):
         _require_passed(registry.version(model_version).tags, registry.name, model_version, "approved")
         who = approver or platform.processes.actor()
-        registry.record(
-            model_version, "approved", f"by {who}", {APPROVAL_STATUS: "APPROVED", "approved_by": who}
-        )
+        registry.record(model_version, "approved", f"by {who}", {APPROVAL: APPROVED, "approved_by": who})
         return _deploy(settings, platform, model_version)
 
 
@@ -110,7 +126,7 @@ def _deploy(settings: Settings, platform: Platform, version: str) -> DeployResul
             f"{registry.name} version {version} was rolled back; `deploy` does not promote it again. "
             f"`rollback --env {settings.env}` restores it, or train a new version"
         )
-    if settings.deployment.require_approval and tags.get(APPROVAL_STATUS) != "APPROVED":
+    if settings.target.require_approval and tags.get(APPROVAL, "").lower() != APPROVED:
         raise MLOpsError(
             f"{registry.name} version {version} is awaiting approval in {settings.env}; a reviewer "
             f"approves and deploys it with `approve --env {settings.env} --model-version {version}`"

@@ -8,10 +8,13 @@ names, so each backend runs it where the data is.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from ..errors import MLOpsError
 
 if TYPE_CHECKING:  # pandas is slow to import and the CLI's --help must not pay for it
     import numpy as np
@@ -22,6 +25,10 @@ if TYPE_CHECKING:  # pandas is slow to import and the CLI's --help must not pay 
 
 USER_DATA = "load-table"
 """The writer of tables that hold the user's own data: no pipeline writes them, ``clean`` keeps them."""
+WRITER_PROPERTY = "mlops.writer"
+"""The table property that records which writer created a table."""
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_FILE_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 OnViolation = Literal["fail", "quarantine"]
 OnDuplicateKeys = Literal["fail", "deduplicate"]
 
@@ -45,11 +52,13 @@ class Tables(Protocol):
         """The table's current Delta version: identifies the snapshot a run read."""
         ...
 
-    def read(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame: ...
+    def read(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The whole table in memory: for tables that fit on one machine (training sets, history)."""
+        ...
 
-    def read_batches(
-        self, name: str, columns: Sequence[str] | None = None, batch_rows: int = 100_000
-    ) -> Iterator[pd.DataFrame]: ...
+    def count_by(self, name: str, column: str) -> dict[Any, int]:
+        """Rows per value of ``column``, counted where the data is."""
+        ...
 
     def overwrite(self, name: str, frame: pd.DataFrame, writer: str) -> None:
         """Create the table, or replace the contents of a table ``writer`` owns."""
@@ -60,6 +69,25 @@ class Tables(Protocol):
     def load_file(self, name: str, path: str, writer: str, replace: bool = False) -> int:
         """Load a CSV or Parquet file (or folder) into a table, in bounded memory; returns the row count."""
         ...
+
+
+def check_table_name(name: str) -> list[str]:
+    """The parts of a ``<catalog>.<schema>.<table>`` name; anything else is refused."""
+    parts = name.split(".")
+    if len(parts) != 3 or not all(_IDENTIFIER.match(part) for part in parts):
+        raise MLOpsError(
+            f"table name '{name}' must be <catalog>.<schema>.<table> of lowercase letters, digits and '_'"
+        )
+    return parts
+
+
+def file_format(path: str, folder: bool) -> str:
+    """How to read a file to load: CSV or Parquet by its suffix; a folder holds Parquet files."""
+    suffix = path[path.rfind(".") :].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    fmt = "parquet" if folder else _FILE_FORMATS.get(suffix)
+    if fmt is None:
+        raise MLOpsError(f"cannot load {path}: use a .csv or .parquet file (or a folder of Parquet files)")
+    return fmt
 
 
 @dataclass(frozen=True)
@@ -126,7 +154,13 @@ class RowScorer(Protocol):
         """The source columns to read: the key and the features."""
         ...
 
-    def score(self, frame: pd.DataFrame) -> tuple[RowProblems, pd.DataFrame]: ...
+    def check(self, frame: pd.DataFrame) -> RowProblems:
+        """The rows' problems, without scoring them."""
+        ...
+
+    def score(self, frame: pd.DataFrame) -> tuple[RowProblems, pd.DataFrame]:
+        """The rows' problems, and the predictions of the rows without any."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,12 @@ CHALLENGER = "challenger"
 PREVIOUS_CHAMPION = "previous_champion"
 VALIDATION_STATUS = "model_validation_status"
 """Version tag: PENDING while checks run, then PASSED or FAILED."""
-APPROVAL_STATUS = "approval_status"
-"""Version tag set to APPROVED by the ``approve`` command, where deployment requires approval."""
+APPROVAL = "approval"
+"""Version tag set to ``approved`` by a reviewer, where deployment requires approval: named after the approval
+task of the deployment job, as Databricks' Approve button on the model version page names it."""
+APPROVED = "approved"
+DEPLOYMENT_JOB = "deployment_job"
+"""Registered model tag: the job that starts for every new version (on Databricks also linked to the model)."""
 DEPLOYMENT_DECISION = "deployment_decision"
 """Version tag: the last deployment decision (promoted, rejected, rolled back, restored)."""
 PROCESS = "process"
@@ -41,6 +45,8 @@ class ModelRegistry:
     history: ModelHistory
     processes: Processes
     experiment_id: str
+    unity_catalog: bool = False
+    """Whether the registry is Unity Catalog (Databricks), which links deployment jobs to models."""
 
     def run_tags(self) -> dict[str, str]:
         """Tags for every MLflow run this process starts, so an interrupted run can be closed later."""
@@ -48,10 +54,7 @@ class ModelRegistry:
 
     def register(self, model_uri: str, run_id: str, description: str, tags: dict[str, str]) -> str:
         """Register a logged model as a new version; returns the version number."""
-        try:
-            self.client.get_registered_model(self.name)
-        except MlflowException:
-            self.client.create_registered_model(self.name)
+        self._ensure_model()
         version = str(
             self.client.create_model_version(
                 self.name, model_uri, run_id=run_id, description=description, tags=tags
@@ -60,11 +63,32 @@ class ModelRegistry:
         self.record(version, "registered", description)
         return version
 
+    def _ensure_model(self) -> None:
+        try:
+            self.client.get_registered_model(self.name)
+        except MlflowException:
+            self.client.create_registered_model(self.name)
+
     def record(self, version: str, event: str, detail: str = "", tags: dict[str, str] | None = None) -> None:
         """Set the version's current-state ``tags`` and append ``event`` to the model's history."""
         for key, value in (tags or {}).items():
             self.client.set_model_version_tag(self.name, version, key, value)
         self.history.record(version, event, detail, self.processes.actor())
+
+    def link_deployment_job(self, job_id: str) -> None:
+        """Make ``job_id`` the model's deployment job: it starts, with parameters ``model_name`` and
+        ``model_version``, for every new version (Databricks does it for a linked job; the local runner
+        reads the tag)."""
+        self._ensure_model()
+        self.client.set_registered_model_tag(self.name, DEPLOYMENT_JOB, job_id)
+        if self.unity_catalog:
+            self.client.update_registered_model(self.name, deployment_job_id=job_id)
+
+    def deployment_job(self) -> str | None:
+        try:
+            return self.client.get_registered_model(self.name).tags.get(DEPLOYMENT_JOB)
+        except MlflowException:
+            return None
 
     def version(self, version: str) -> ModelVersion:
         try:

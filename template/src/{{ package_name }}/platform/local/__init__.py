@@ -6,7 +6,9 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
+from ...errors import MLOpsError
 from ...settings import Settings
+from .. import PLATFORM
 from ..base import Platform
 from ..notify import Notifier
 from .processes import LocalProcesses
@@ -22,9 +24,16 @@ log = logging.getLogger(__name__)
 
 
 def connect_local(settings: Settings, registry: bool = False) -> Platform:
+    """The embedded lakehouse; refused on a Databricks runtime, where it would write a sqlite registry and
+    Delta files into the workspace instead of using Unity Catalog."""
+    if runtime := os.environ.get("DATABRICKS_RUNTIME_VERSION"):
+        raise MLOpsError(
+            f"the local platform does not run on Databricks (runtime {runtime}): unset {PLATFORM} "
+            "to use Unity Catalog and the workspace's MLflow"
+        )
     root = settings.lakehouse_dir
     root.mkdir(parents=True, exist_ok=True)
-    tables = LocalTables(root / "catalogs", writable_catalog=settings.catalog)
+    tables = LocalTables(root / "catalogs", writable_catalog=settings.target.catalog)
     processes = LocalProcesses.of(root / "processes")
     return Platform(
         name="local",
@@ -54,11 +63,12 @@ def _connect_mlflow(settings: Settings, tables: LocalTables, processes: LocalPro
     tracking_uri = f"sqlite:///{root / 'mlflow.db'}"
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    experiment = mlflow.get_experiment_by_name(settings.experiment)
+    name = settings.target.experiment
+    experiment = mlflow.get_experiment_by_name(name)
     experiment_id = (
         experiment.experiment_id
         if experiment is not None
-        else mlflow.create_experiment(settings.experiment, artifact_location=(root / "mlartifacts").as_uri())
+        else mlflow.create_experiment(name, artifact_location=(root / "mlartifacts").as_uri())
     )
     mlflow.set_experiment(experiment_id=experiment_id)
     history = ModelHistory(tables, settings.history_table, settings.model_full_name)

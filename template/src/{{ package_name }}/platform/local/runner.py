@@ -1,37 +1,30 @@
-"""Run a Databricks job of ``resources/*.yml`` on this machine.
+"""Run a job of the Databricks bundle on this machine, as the Databricks jobs service would.
 
-The bundle's job definition is the one description of each pipeline: the runner reads its tasks, orders
-them by ``depends_on`` and calls each ``python_wheel_task``'s parameters in this process, giving every task
-its own task-value context. A failed task skips everything downstream of it, as on Databricks.
+The bundle's job definition is the one description of each pipeline: the runner takes its wheel tasks in
+``depends_on`` order, resolves their parameters (bundle references through :class:`~...bundle.Bundle`, dynamic
+values ``{{job.run_id}}`` and ``{{job.parameters.<name>}}`` here) and calls each in this process, giving every
+task its own task-value context. A failed task skips everything downstream of it, as on Databricks. And as
+Databricks does for a model with a deployment job, every version a job registers starts that job.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from graphlib import CycleError, TopologicalSorter
-from pathlib import Path
 from typing import Literal
 from uuid import uuid4
 
-import yaml
-
+from ...bundle import Bundle, Job, Task
 from ...errors import MLOpsError
+from ...settings import Settings
 from .task_values import task_context
 
 log = logging.getLogger(__name__)
 TaskStatus = Literal["succeeded", "failed", "skipped"]
-_VARIABLE = re.compile(r"\$\{([^}]+)\}")
-
-
-@dataclass(frozen=True)
-class Task:
-    key: str
-    depends_on: tuple[str, ...]
-    parameters: tuple[str, ...]
+_DYNAMIC = re.compile(r"\{\{\s*([^}\s]+)\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -44,49 +37,65 @@ class JobRun:
         return all(status == "succeeded" for status in self.statuses.values())
 
 
-def job_names(resources_dir: Path) -> list[str]:
-    return sorted(_jobs(resources_dir))
+def run_locally(
+    settings: Settings,
+    job: str,
+    parameters: Mapping[str, str],
+    invoke: Callable[[list[str]], int],
+    say: Callable[[str], None],
+) -> bool:
+    """Run ``job`` for the settings' environment, then the deployment job of every version it registered;
+    ``say`` reports progress. Returns whether every job run succeeded."""
+    from .. import connect
 
-
-def load_job(resources_dir: Path, job: str) -> list[Task]:
-    """The job's wheel tasks in an order that respects ``depends_on``."""
-    jobs = _jobs(resources_dir)
-    if job not in jobs:
-        raise MLOpsError(
-            f"no job '{job}' in {resources_dir}/*.yml (jobs: {', '.join(sorted(jobs)) or 'none'})"
+    bundle = Bundle.load(settings.project_dir)
+    registry = connect(settings, registry=True).registry
+    known = {str(version.version) for version in registry.versions()}
+    runs = [(bundle.job(job), dict(parameters), f"job {job} ({settings.env})")]
+    succeeded = True
+    while runs:
+        definition, values, title = runs.pop(0)
+        say(f"[bold]── {title}[/]")
+        result = run_job(
+            definition,
+            lambda value: bundle.resolve(value, settings.env),
+            values,
+            invoke,
+            on_task=lambda task, status: say(f"task {task.key}: {status}"),
         )
-    source, spec = jobs[job]
-    tasks = {}
-    for entry in spec.get("tasks", []):
-        wheel = entry.get("python_wheel_task")
-        if wheel is None:
-            raise MLOpsError(
-                f"task {entry.get('task_key')} of job {job} in {source} is not a python_wheel_task; "
-                "the local runner runs wheel tasks only"
-            )
-        depends_on = tuple(dependency["task_key"] for dependency in entry.get("depends_on", []))
-        tasks[entry["task_key"]] = Task(entry["task_key"], depends_on, tuple(wheel.get("parameters", [])))
-    try:
-        order = TopologicalSorter({key: task.depends_on for key, task in tasks.items()}).static_order()
-        return [tasks[key] for key in order]
-    except (CycleError, KeyError) as error:
-        raise MLOpsError(f"job {job} in {source} has an invalid depends_on graph: {error}") from None
+        succeeded = succeeded and result.succeeded
+        deployment_job = registry.deployment_job()
+        for version in [str(v.version) for v in registry.versions() if str(v.version) not in known]:
+            known.add(version)
+            if deployment_job is not None:
+                started = {"model_name": registry.name, "model_version": version}
+                runs.append((bundle.job(deployment_job), started, f"job {deployment_job}, for version {version}"))
+    return succeeded
 
 
 def run_job(
-    tasks: Sequence[Task],
-    variables: Mapping[str, str],
+    job: Job,
+    resolve: Callable[[str], str],
+    parameters: Mapping[str, str],
     invoke: Callable[[list[str]], int],
     on_task: Callable[[Task, TaskStatus], None] = lambda task, status: None,
 ) -> JobRun:
-    """Run ``tasks`` in order through ``invoke`` (the CLI), substituting bundle ``${variables}``."""
+    """Run ``job``'s tasks in order through ``invoke`` (the CLI); ``resolve`` resolves bundle references and
+    ``parameters`` override the job parameters' defaults."""
+    unknown = sorted(set(parameters) - set(job.parameters))
+    if unknown:
+        raise MLOpsError(
+            f"job {job.key} has no parameter {', '.join(unknown)} "
+            f"(parameters: {', '.join(job.parameters) or 'none'})"
+        )
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid4().hex[:6]}"
+    dynamic = {"job.run_id": run_id} | {f"job.parameters.{k}": v for k, v in {**job.parameters, **parameters}.items()}
     statuses: dict[str, TaskStatus] = {}
-    for task in tasks:
+    for task in job.tasks:
         if any(statuses[upstream] != "succeeded" for upstream in task.depends_on):
             statuses[task.key] = "skipped"
         else:
-            arguments = [_substitute(parameter, variables) for parameter in task.parameters]
+            arguments = [_dynamic(resolve(parameter), dynamic) for parameter in task.parameters]
             with task_context(run_id, task.key):
                 statuses[task.key] = "succeeded" if _succeeds(task, invoke, arguments) else "failed"
         on_task(task, statuses[task.key])
@@ -103,22 +112,12 @@ def _succeeds(task: Task, invoke: Callable[[list[str]], int], arguments: list[st
         return False
 
 
-def _jobs(resources_dir: Path) -> dict[str, tuple[Path, dict]]:
-    jobs: dict[str, tuple[Path, dict]] = {}
-    for path in sorted(resources_dir.glob("*.yml")):
-        document = yaml.safe_load(path.read_text()) or {}
-        for name, spec in document.get("resources", {}).get("jobs", {}).items():
-            jobs[name] = (path, spec)
-    return jobs
-
-
-def _substitute(parameter: str, variables: Mapping[str, str]) -> str:
+def _dynamic(parameter: str, values: Mapping[str, str]) -> str:
     def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in variables:
+        if match.group(1) not in values:
             raise MLOpsError(
-                f"the local runner cannot resolve ${{{name}}} (it knows {', '.join(sorted(variables))})"
+                f"the local runner cannot resolve {{{{{match.group(1)}}}}} (it knows {', '.join(sorted(values))})"
             )
-        return variables[name]
+        return values[match.group(1)]
 
-    return _VARIABLE.sub(value, parameter)
+    return _DYNAMIC.sub(value, parameter)

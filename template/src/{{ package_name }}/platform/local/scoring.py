@@ -34,7 +34,9 @@ class LocalBatchScoring:
     def score_table(self, request: ScoringRequest) -> ScoringOutcome:
         duplicated = self._duplicate_keys(request)
         if duplicated and request.on_duplicate_keys == "fail":
-            raise DuplicateKeysError(request.source, request.key, duplicated)
+            extra = sum(duplicated.values()) - len(duplicated)
+            examples = dict(list(duplicated.items())[:_EXAMPLES])
+            raise DuplicateKeysError(request.source, request.key, len(duplicated), extra, examples)
         run = _Run(request, set(duplicated))
         with tempfile.TemporaryDirectory() as folder:
             rejected = Path(folder) / "quarantine.parquet"

@@ -7,11 +7,10 @@ only its own, as its service principal would on Databricks. Each table records t
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 from uuid import uuid4
 
 import pandas as pd
@@ -22,15 +21,13 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable, WriterProperties, write_deltalake
 
 from ...errors import MLOpsError
+from ..base import WRITER_PROPERTY, check_table_name, file_format
 
-WRITER_PROPERTY = "mlops.writer"
 ROW_GROUP_ROWS = 100_000
 """Rows per Parquet row group: a reader decodes a whole group at once, so this bounds its memory."""
 FILE_BYTES = 16 * 2**20
 """Parquet file size the writer aims at; it holds a file in memory until it is written."""
 _PROPERTIES = WriterProperties(max_row_group_size=ROW_GROUP_ROWS)
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 ArrowData: TypeAlias = pa.Table | pa.RecordBatchReader
 
 
@@ -52,11 +49,9 @@ class LocalTables:
         dataset = self._dataset(name, columns)
         return dataset.to_table(columns=list(columns) if columns else None).to_pandas()
 
-    def read_batches(
-        self, name: str, columns: Sequence[str] | None = None, batch_rows: int = 100_000
-    ) -> Iterator[pd.DataFrame]:
-        for batch in self.scan(name, columns, batch_rows):
-            yield batch.to_pandas()
+    def count_by(self, name: str, column: str) -> dict[Any, int]:
+        counts = self._dataset(name, [column]).to_table(columns=[column]).column(column).value_counts()
+        return {item["values"].as_py(): item["counts"].as_py() for item in counts}
 
     def scan(self, name: str, columns: Sequence[str] | None, batch_rows: int) -> Iterator[pa.RecordBatch]:
         """The table's rows as Arrow batches of at most ``batch_rows``, file by file and row group by row
@@ -111,11 +106,7 @@ class LocalTables:
         source = Path(path)
         if not source.exists():
             raise MLOpsError(f"cannot load {path}: no such file or folder")
-        fmt = "parquet" if source.is_dir() else _FORMATS.get(source.suffix.lower())
-        if fmt is None:
-            raise MLOpsError(
-                f"cannot load {path}: use a .csv or .parquet file (or a folder of Parquet files)"
-            )
+        fmt = file_format(path, folder=source.is_dir())
         if self.exists(name) and not replace:
             raise MLOpsError(f"table {name} already exists; pass --replace to replace it with {path}")
         try:
@@ -177,12 +168,7 @@ class LocalTables:
             )
 
     def _path(self, name: str) -> Path:
-        parts = name.split(".")
-        if len(parts) != 3 or not all(_IDENTIFIER.match(part) for part in parts):
-            raise MLOpsError(
-                f"table name '{name}' must be <catalog>.<schema>.<table> of lowercase letters, digits and '_'"
-            )
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*check_table_name(name))
 
     def _writable_path(self, name: str) -> str:
         path = self._path(name)
