@@ -9,8 +9,10 @@ the local runner reads the jobs from here.
 
 Resolved locally: ``${bundle.name}``, ``${bundle.target}``, ``${var.*}`` (target values over defaults),
 ``${resources.<type>.<key>.<field>}`` (a job's ``id`` is its key), ``${workspace.file_path}`` (the project),
-``${workspace.root_path}`` and ``${workspace.current_user.userName}`` (you). Target-level ``resources``
-overrides are merged as mappings (lists are replaced).
+``${workspace.root_path}`` and ``${workspace.current_user.userName}`` (you). A target's explicit
+``presets.name_prefix`` is applied to resource names as the Databricks CLI applies it (normalized for Unity
+Catalog names); development mode's own per-user prefix is not: locally there is one user. Target-level
+``resources`` overrides are merged as mappings (lists are replaced).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ TARGET_OPTIONS: dict[str, str] = {
 """The options every job task passes to the CLI, and the bundle references they take their values from."""
 REQUIRE_APPROVAL = "${var.require_approval}"
 _REFERENCE = re.compile(r"\$\{([^}]+)\}")
+_UNITY_CATALOG = {"schemas", "registered_models", "volumes", "catalogs"}
 _DEFAULT_ROOT_PATH = "/Workspace/Users/${workspace.current_user.userName}/.bundle/${bundle.name}/${bundle.target}"
 
 
@@ -106,29 +109,30 @@ class Bundle:
     def target(self, name: str, passed: Mapping[str, str | None] | None = None) -> Target:
         """Target ``name``, with names a job ``passed`` as options taking precedence over the bundle's.
 
-        Refuses a target that is not in the bundle, targets that share a catalog, and a passed catalog that
-        belongs to another target: an environment never acts on another's data or model."""
+        Refuses a target that is not in the bundle, targets that share a schema, and passed names that are
+        another target's schema: an environment never acts on another's data or model."""
         if name not in self.targets:
             raise MLOpsError(
                 f"--env {name}: databricks.yml has no target '{name}' (targets: {', '.join(self.targets)})"
             )
-        catalogs = {target: self.resolve(TARGET_OPTIONS["catalog"], target) for target in self.targets}
-        for other, catalog in catalogs.items():
-            if other != name and catalog == catalogs[name]:
+        schemas = {target: self._schema(target) for target in self.targets}
+        for other, schema in schemas.items():
+            if other != name and schema == schemas[name]:
                 raise MLOpsError(
-                    f"databricks.yml: targets {other} and {name} both use catalog {catalog}; "
+                    f"databricks.yml: targets {other} and {name} both use schema {schema}; "
                     "give each environment a catalog of its own"
                 )
         values = {option: self.resolve(reference, name) for option, reference in TARGET_OPTIONS.items()}
         values |= {option: value for option, value in (passed or {}).items() if value}
-        owner = next((t for t, catalog in catalogs.items() if catalog == values["catalog"] and t != name), None)
+        schema = f"{values['catalog']}.{values['schema']}"
+        owner = next((t for t, s in schemas.items() if s == schema and t != name), None)
         if owner is not None:
-            raise MLOpsError(
-                f"--catalog {values['catalog']} is the catalog of target {owner}, not of {name}; "
-                f"run with --env {owner}"
-            )
+            raise MLOpsError(f"{schema} is the schema of target {owner}, not of {name}; run with --env {owner}")
         approval = self.resolve(REQUIRE_APPROVAL, name).lower()
         return Target(name=name, require_approval=approval == "true", **values)
+
+    def _schema(self, target: str) -> str:
+        return ".".join(self.resolve(TARGET_OPTIONS[option], target) for option in ("catalog", "schema"))
 
     def resolve(self, value: str, target: str) -> str:
         """``value`` with every ``${...}`` reference resolved for ``target``."""
@@ -191,9 +195,22 @@ class Bundle:
             spec = (resources.get(kind) or {}).get(key)
             if kind == "jobs" and field == "id" and spec is not None:
                 return key
+            if spec is not None and field == "name" and "name" in spec:
+                return self._prefixed(kind, self.resolve(str(spec["name"]), target), target)
             if spec is not None and field in spec:
                 return spec[field]
         raise MLOpsError(f"${{{reference}}} is not declared in the bundle (databricks.yml, resources/*.yml)")
+
+    def _prefixed(self, kind: str, name: str, target: str) -> str:
+        """``name`` with the target's ``presets.name_prefix``: lowercase with underscores for Unity Catalog
+        names, on the last part of an experiment's path."""
+        prefix = self.resolve(str((self._target_settings(target).get("presets") or {}).get("name_prefix", "")), target)
+        if kind in _UNITY_CATALOG:
+            return re.sub(r"[^a-z0-9_]", "_", prefix.lower()) + name
+        if kind == "experiments":
+            folder, _, base = name.rpartition("/")
+            return f"{folder}/{prefix}{base}" if folder else prefix + name
+        return prefix + name
 
     def _variable(self, name: str, target: str) -> Any:
         declared = self.document.get("variables") or {}

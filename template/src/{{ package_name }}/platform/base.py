@@ -81,6 +81,27 @@ def check_table_name(name: str) -> list[str]:
     return parts
 
 
+def check_writable(name: str, writable_schema: str) -> None:
+    """An environment writes only its own schema; every other schema is read-only to it, as its service
+    principal's grants make them on Databricks."""
+    if ".".join(check_table_name(name)[:2]) != writable_schema:
+        raise MLOpsError(
+            f"refusing to write {name}: this environment writes only its own schema {writable_schema} "
+            "(everything else is read-only to it)"
+        )
+
+
+def check_owner(name: str, owner: str | None, writer: str) -> None:
+    """Only the writer that created a table writes it again: no pipeline overwrites the user's data or
+    another pipeline's output."""
+    if owner != writer:
+        held = "data this project did not write" if owner is None else f"the output of `{owner}`"
+        raise MLOpsError(
+            f"refusing to write {name} from `{writer}`: the table holds {held}; "
+            "point the setting that names it at another table"
+        )
+
+
 def file_format(path: str, folder: bool) -> str:
     """How to read a file to load: CSV or Parquet by its suffix; a folder holds Parquet files."""
     suffix = path[path.rfind(".") :].lower() if "." in path.rsplit("/", 1)[-1] else ""

@@ -36,7 +36,7 @@ def connect_databricks(settings: Settings, registry: bool = False) -> Platform:
     except Exception as error:  # no network, wrong host, expired credentials: the SDK's own errors
         raise MLOpsError(f"cannot connect to Databricks at {workspace.config.host}: {first_line(error)}") from None
     target = settings.target
-    tables = SparkTables(spark_session(), writable_catalog=target.catalog)
+    tables = SparkTables(spark_session(), writable_schema=f"{target.catalog}.{target.schema}")
     processes = WorkspaceProcesses(
         workspace.jobs,
         workspace.files,

@@ -1,6 +1,6 @@
 """Unity Catalog tables through Spark, guarded as the local ones are.
 
-An environment writes only its own catalog (its service principal's grants say the same on Databricks), and
+An environment writes only its own schema (its service principal's grants say the same on Databricks), and
 each table records the writer that created it as a table property: no pipeline overwrites a table it does not
 own. Writes are Delta commits, atomic per call. Reads of whole tables (:meth:`SparkTables.read`) collect to
 the driver and serve the small tables only (training sets, the model's history); work that grows with the data
@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from ...errors import MLOpsError
-from ..base import WRITER_PROPERTY, check_table_name, file_format
+from ..base import WRITER_PROPERTY, check_owner, check_table_name, check_writable, file_format
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,11 +22,11 @@ if TYPE_CHECKING:
 
 
 class SparkTables:
-    def __init__(self, spark: SparkSession, writable_catalog: str, table_format: str = "delta") -> None:
+    def __init__(self, spark: SparkSession, writable_schema: str, table_format: str = "delta") -> None:
         """``table_format`` is Delta on Databricks; tests on a plain local Spark use Parquet, on which
         :meth:`version` and ``replace_where`` (Delta features) are not available."""
         self.spark = spark
-        self.writable_catalog = writable_catalog
+        self.writable_schema = writable_schema
         self.table_format = table_format
 
     def exists(self, name: str) -> bool:
@@ -76,17 +76,10 @@ class SparkTables:
     ) -> None:
         """Create the table as ``writer``'s, or write to it if ``writer`` owns it: ``append``, or
         ``overwrite`` everything (or only the rows matching ``replace_where``), in one commit."""
-        self._check_writable(name)
-        if not self.exists(name):
-            if self._create(name, data, writer):
-                return
-        owner = self.writer(name)
-        if owner != writer:
-            held = "data this project did not write" if owner is None else f"the output of `{owner}`"
-            raise MLOpsError(
-                f"refusing to write {name} from `{writer}`: the table holds {held}; "
-                "point the setting that names it at another table"
-            )
+        check_writable(name, self.writable_schema)
+        if not self.exists(name) and self._create(name, data, writer):
+            return
+        check_owner(name, self.writer(name), writer)
         columns = self._check_schema(name, data)
         if replace_where:
             writes = data.write.format(self.table_format).mode("overwrite")
@@ -119,15 +112,6 @@ class SparkTables:
                 return False
             raise
         return True
-
-    def _check_writable(self, name: str) -> None:
-        check_table_name(name)
-        catalog = name.split(".")[0]
-        if catalog != self.writable_catalog:
-            raise MLOpsError(
-                f"refusing to write {name}: this environment may only write catalog "
-                f"'{self.writable_catalog}' (other catalogs are read-only, as in Unity Catalog)"
-            )
 
     def _require(self, name: str) -> None:
         if not self.exists(name):

@@ -13,7 +13,7 @@ def clean(root: Path) -> tuple[list[str], list[str]]:
     """Drop every table a pipeline wrote (synthetic data, predictions, history...), the MLflow runs and
     registry, and task values; keep tables loaded with ``load-table`` or written by anything else. Returns
     (dropped, kept) table names."""
-    tables = LocalTables(root / "catalogs", writable_catalog="")
+    tables = LocalTables(root / "catalogs", writable_schema="")
     dropped, kept = [], []
     for name in tables.tables():
         if tables.writer(name) in (None, USER_DATA):

@@ -1,7 +1,7 @@
 """Delta tables on the local disk, named and guarded like Unity Catalog tables.
 
-``dev.sales.orders`` lives in ``<root>/dev/sales/orders``. An environment may read every catalog but write
-only its own, as its service principal would on Databricks. Each table records the writer that created it
+``dev.sales.orders`` lives in ``<root>/dev/sales/orders``. An environment may read every table but write
+only its own schema, as its service principal would on Databricks. Each table records the writer that created it
 (a table property); a write by any other writer is refused, so no pipeline overwrites a table it does not own.
 """
 
@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable, WriterProperties, write_deltalake
 
 from ...errors import MLOpsError
-from ..base import WRITER_PROPERTY, check_table_name, file_format
+from ..base import WRITER_PROPERTY, check_owner, check_table_name, check_writable, file_format
 
 ROW_GROUP_ROWS = 100_000
 """Rows per Parquet row group: a reader decodes a whole group at once, so this bounds its memory."""
@@ -32,9 +32,9 @@ ArrowData: TypeAlias = pa.Table | pa.RecordBatchReader
 
 
 class LocalTables:
-    def __init__(self, root: Path, writable_catalog: str) -> None:
+    def __init__(self, root: Path, writable_schema: str) -> None:
         self.root = root
-        self.writable_catalog = writable_catalog
+        self.writable_schema = writable_schema
 
     def exists(self, name: str) -> bool:
         return DeltaTable.is_deltatable(str(self._path(name)))
@@ -84,7 +84,7 @@ class LocalTables:
                 return
             if isinstance(data, pa.RecordBatchReader):  # consumed by the attempt: nothing left to write
                 raise MLOpsError(f"another process created {name} while this one was writing it; run again")
-        self._check_owner(name, writer)
+        check_owner(name, self.writer(name), writer)
         if mode == "append" or replace_where:
             _check_schema(name, self._dataset(name).schema, data.schema)
         if mode == "append":
@@ -158,27 +158,12 @@ class LocalTables:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def _check_owner(self, name: str, writer: str) -> None:
-        owner = self.writer(name)
-        if owner != writer:
-            held = "data this project did not write" if owner is None else f"the output of `{owner}`"
-            raise MLOpsError(
-                f"refusing to write {name} from `{writer}`: the table holds {held}; "
-                "point the setting that names it at another table"
-            )
-
     def _path(self, name: str) -> Path:
         return self.root.joinpath(*check_table_name(name))
 
     def _writable_path(self, name: str) -> str:
-        path = self._path(name)
-        catalog = name.split(".")[0]
-        if catalog != self.writable_catalog:
-            raise MLOpsError(
-                f"refusing to write {name}: this environment may only write catalog "
-                f"'{self.writable_catalog}' (other catalogs are read-only, as in Unity Catalog)"
-            )
-        return str(path)
+        check_writable(name, self.writable_schema)
+        return str(self._path(name))
 
     def _dataset(self, name: str, columns: Sequence[str] | None = None) -> ds.Dataset:
         """The table's current files, read with pyarrow's own filesystem: deltalake's Python filesystem
