@@ -143,13 +143,32 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("developers_group-empty", {"developers_group": ""}, "developers_group", GROUP),
     ("developers_group-leading-hyphen", {"developers_group": "-team"}, "developers_group", GROUP),
     ("developers_group-bad-char", {"developers_group": "team@corp"}, "developers_group", GROUP),
-    ("service_principal_id-not-uuid", {"service_principal_id": "deployer"}, "service_principal_id", SP),
-    ("service_principal_id-uppercase", {"service_principal_id": UUID.upper()}, "service_principal_id", SP),
+    *(
+        (f"{sp}-{case}", {sp: value}, sp, SP)
+        for sp in ("staging_service_principal", "prod_service_principal")
+        for case, value in [
+            ("not-uuid", "deployer"),
+            ("uppercase", UUID.upper()),
+            ("no-dashes", UUID.replace("-", "")),
+        ]
+    ),
     (
-        "service_principal_id-no-dashes",
-        {"service_principal_id": UUID.replace("-", "")},
-        "service_principal_id",
-        SP,
+        "prod_service_principal-equals-staging",
+        {"staging_service_principal": UUID, "prod_service_principal": UUID},
+        "prod_service_principal",
+        "e.g. empty: another service principal than staging's",
+    ),
+    (
+        "readers_group-bad-char",
+        {"readers_group": "analysts@corp"},
+        "readers_group",
+        "e.g. analysts: empty, or",
+    ),
+    (
+        "readers_group-equals-developers",
+        {"readers_group": "data-scientists"},
+        "readers_group",
+        "e.g. analysts: must differ from developers_group",
     ),
     ("inference-empty", {"inference": []}, "inference", "e.g. batch: pick at least one mode"),
     # choices offered but disabled (not built yet)
@@ -298,7 +317,12 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ("project_name-3-chars", {"project_name": "Abc"}),
     ("project_name-with-digits", {"project_name": "Churn 2 Model"}),
     ("description-200-chars", {"description": "x" * 200}),
-    ("service_principal_id-uuid", {"service_principal_id": UUID}),
+    (
+        "service_principals-distinct",
+        {"staging_service_principal": UUID, "prod_service_principal": "8" + UUID[1:]},
+    ),
+    ("service_principal-staging-only", {"staging_service_principal": UUID}),
+    ("readers_group", {"readers_group": "Analysts EU"}),
     ("catalogs-custom", {"dev_catalog": "ml_dev", "staging_catalog": "ml_staging", "prod_catalog": "_prod"}),
     ("branches-custom", {"default_branch": "develop", "release_branch": "release/v1.x"}),
     ("no-ci-branches-unused", {"ci_provider": "none"}),

@@ -39,7 +39,9 @@ TARGET_OPTIONS: dict[str, str] = {
 REQUIRE_APPROVAL = "${var.require_approval}"
 _REFERENCE = re.compile(r"\$\{([^}]+)\}")
 _UNITY_CATALOG = {"schemas", "registered_models", "volumes", "catalogs"}
-_DEFAULT_ROOT_PATH = "/Workspace/Users/${workspace.current_user.userName}/.bundle/${bundle.name}/${bundle.target}"
+_DEFAULT_ROOT_PATH = (
+    "/Workspace/Users/${workspace.current_user.userName}/.bundle/${bundle.name}/${bundle.target}"
+)
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class Bundle:
         for other, schema in schemas.items():
             if other != name and schema == schemas[name]:
                 raise MLOpsError(
-                    f"databricks.yml: targets {other} and {name} both use schema {schema}; "
+                    f"databricks.yml: targets {name} and {other} both use schema {schema}; "
                     "give each environment a catalog of its own"
                 )
         values = {option: self.resolve(reference, name) for option, reference in TARGET_OPTIONS.items()}
@@ -127,7 +129,9 @@ class Bundle:
         schema = f"{values['catalog']}.{values['schema']}"
         owner = next((t for t, s in schemas.items() if s == schema and t != name), None)
         if owner is not None:
-            raise MLOpsError(f"{schema} is the schema of target {owner}, not of {name}; run with --env {owner}")
+            raise MLOpsError(
+                f"{schema} is the schema of target {owner}, not of {name}; run with --env {owner}"
+            )
         approval = self.resolve(REQUIRE_APPROVAL, name).lower()
         return Target(name=name, require_approval=approval == "true", **values)
 
@@ -138,10 +142,14 @@ class Bundle:
         """``value`` with every ``${...}`` reference resolved for ``target``."""
 
         def replace(match: re.Match[str]) -> str:
-            resolved = self._lookup(match.group(1), target)
+            resolved = self.value(match.group(1), target)
             if isinstance(resolved, dict | list):
-                raise MLOpsError(f"${{{match.group(1)}}} is not a single value; it cannot be used in '{value}'")
-            return self.resolve(str(resolved).lower() if isinstance(resolved, bool) else str(resolved), target)
+                raise MLOpsError(
+                    f"${{{match.group(1)}}} is not a single value; it cannot be used in '{value}'"
+                )
+            return self.resolve(
+                str(resolved).lower() if isinstance(resolved, bool) else str(resolved), target
+            )
 
         return _REFERENCE.sub(replace, value)
 
@@ -173,7 +181,8 @@ class Bundle:
         parameters = {p["name"]: str(p.get("default", "")) for p in spec.get("parameters", [])}
         return Job(key, source, ordered, parameters)
 
-    def _lookup(self, reference: str, target: str) -> Any:
+    def value(self, reference: str, target: str) -> Any:
+        """What ``${reference}`` stands for in ``target`` (a mapping or list for complex variables)."""
         parts = reference.split(".")
         head, rest = parts[0], parts[1:]
         settings = self._target_settings(target)
@@ -204,7 +213,9 @@ class Bundle:
     def _prefixed(self, kind: str, name: str, target: str) -> str:
         """``name`` with the target's ``presets.name_prefix``: lowercase with underscores for Unity Catalog
         names, on the last part of an experiment's path."""
-        prefix = self.resolve(str((self._target_settings(target).get("presets") or {}).get("name_prefix", "")), target)
+        prefix = self.resolve(
+            str((self._target_settings(target).get("presets") or {}).get("name_prefix", "")), target
+        )
         if kind in _UNITY_CATALOG:
             return re.sub(r"[^a-z0-9_]", "_", prefix.lower()) + name
         if kind == "experiments":
@@ -225,4 +236,3 @@ class Bundle:
 
     def _target_settings(self, target: str) -> dict[str, Any]:
         return (self.document.get("targets") or {}).get(target) or {}
-

@@ -17,7 +17,9 @@ class MLOpsError(Exception):
 
 
 class DuplicateKeysError(MLOpsError):
-    def __init__(self, table: str, key: str, keys: int, extra_rows: int, examples: Mapping[object, int]) -> None:
+    def __init__(
+        self, table: str, key: str, keys: int, extra_rows: int, examples: Mapping[object, int]
+    ) -> None:
         """``keys`` values of ``key`` occur more than once, in ``extra_rows`` rows beyond their first;
         ``examples`` maps a few of them to their count."""
         listed = ", ".join(f"{value!r} ({count}x)" for value, count in examples.items())

@@ -60,8 +60,9 @@ def check_approval(settings: Settings, platform: Platform, model_version: str | 
         return f"{registry.name} version {version} needs no approval in {settings.env}"
     if tags.get(APPROVAL, "").lower() != APPROVED:
         raise MLOpsError(
-            f"{registry.name} version {version} awaits approval in {settings.env}: a reviewer approves it on "
-            f"its model version page (Approve), or with `approve --env {settings.env} --model-version {version}`"
+            f"{registry.name} version {version} awaits approval in {settings.env}: a reviewer approves it "
+            f"on its model version page (Approve), or with "
+            f"`approve --env {settings.env} --model-version {version}`"
         )
     return f"{registry.name} version {version} is approved"
 

@@ -34,7 +34,9 @@ def connect_databricks(settings: Settings, registry: bool = False) -> Platform:
     try:
         user = workspace.current_user.me().user_name or "unknown"
     except Exception as error:  # no network, wrong host, expired credentials: the SDK's own errors
-        raise MLOpsError(f"cannot connect to Databricks at {workspace.config.host}: {first_line(error)}") from None
+        raise MLOpsError(
+            f"cannot connect to Databricks at {workspace.config.host}: {first_line(error)}"
+        ) from None
     target = settings.target
     tables = SparkTables(spark_session(), writable_schema=f"{target.catalog}.{target.schema}")
     processes = WorkspaceProcesses(
@@ -96,4 +98,3 @@ def _connect_mlflow(settings: Settings, tables: SparkTables, processes: Workspac
     for closed in registry.close_interrupted():
         log.warning("closed as FAILED: %s, left open by a job run that ended", closed)
     return registry
-

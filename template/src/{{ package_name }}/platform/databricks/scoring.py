@@ -43,7 +43,9 @@ class SparkBatchScoring:
             partial(_scored, request.scorer), self._scored_schema(source, request.scorer)
         ).withColumn(request.run_column, F.lit(request.run))
         predicate = f"{request.run_column} = '{request.run}'"
-        self.tables.write(request.target, predictions, request.writer, mode="overwrite", replace_where=predicate)
+        self.tables.write(
+            request.target, predictions, request.writer, mode="overwrite", replace_where=predicate
+        )
         if summary.bad_rows:
             with_reasons = StructType([*source.schema.fields, StructField("problems", StringType())])
             rejected = (

@@ -35,7 +35,9 @@ class SparkTables:
 
     def writer(self, name: str) -> str | None:
         self._require(name)
-        properties = {row["key"]: row["value"] for row in self.spark.sql(f"SHOW TBLPROPERTIES {name}").collect()}
+        properties = {
+            row["key"]: row["value"] for row in self.spark.sql(f"SHOW TBLPROPERTIES {name}").collect()
+        }
         return properties.get(WRITER_PROPERTY)
 
     def version(self, name: str) -> int:
@@ -121,7 +123,9 @@ class SparkTables:
         """Refuse writes that would change a column's type, add a column or leave one out, naming the column
         and both types; returns the table's columns, in order."""
         table = {field.name: field.dataType for field in self.spark.table(name).schema.fields}
-        problems = [f"column {column} of the table is missing" for column in table if column not in data.columns]
+        problems = [
+            f"column {column} of the table is missing" for column in table if column not in data.columns
+        ]
         problems += [
             f"column {field.name} is not in the table"
             if field.name not in table

@@ -52,7 +52,9 @@ class WorkspaceProcesses:
     session (a notebook, Databricks Connect) cannot be watched and is never taken for ended. Locks are files
     in the environment's volume, created only if absent (the Files API refuses to overwrite)."""
 
-    def __init__(self, jobs: JobsAPI, files: FilesAPI, user: str, lock_folder: str, job_run: str | None) -> None:
+    def __init__(
+        self, jobs: JobsAPI, files: FilesAPI, user: str, lock_folder: str, job_run: str | None
+    ) -> None:
         self.jobs = jobs
         self.files = files
         self.user = user
@@ -114,7 +116,9 @@ class WorkspaceProcesses:
         return json.loads(contents.read()) if contents is not None else None
 
     def _describe(self) -> str:
-        run = f"job run {self.token.removeprefix(_JOB_RUN)}" if self.token.startswith(_JOB_RUN) else "a session"
+        run = (
+            f"job run {self.token.removeprefix(_JOB_RUN)}" if self.token.startswith(_JOB_RUN) else "a session"
+        )
         return f"{self.user} ({run}, since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC)"
 
 

@@ -33,7 +33,9 @@ def connect_local(settings: Settings, registry: bool = False) -> Platform:
         )
     root = settings.lakehouse_dir
     root.mkdir(parents=True, exist_ok=True)
-    tables = LocalTables(root / "catalogs", writable_schema=f"{settings.target.catalog}.{settings.target.schema}")
+    tables = LocalTables(
+        root / "catalogs", writable_schema=f"{settings.target.catalog}.{settings.target.schema}"
+    )
     processes = LocalProcesses.of(root / "processes")
     return Platform(
         name="local",

@@ -69,7 +69,9 @@ def run_locally(
             known.add(version)
             if deployment_job is not None:
                 started = {"model_name": registry.name, "model_version": version}
-                runs.append((bundle.job(deployment_job), started, f"job {deployment_job}, for version {version}"))
+                runs.append(
+                    (bundle.job(deployment_job), started, f"job {deployment_job}, for version {version}")
+                )
     return succeeded
 
 
@@ -89,7 +91,9 @@ def run_job(
             f"(parameters: {', '.join(job.parameters) or 'none'})"
         )
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid4().hex[:6]}"
-    dynamic = {"job.run_id": run_id} | {f"job.parameters.{k}": v for k, v in {**job.parameters, **parameters}.items()}
+    dynamic = {"job.run_id": run_id} | {
+        f"job.parameters.{k}": v for k, v in {**job.parameters, **parameters}.items()
+    }
     statuses: dict[str, TaskStatus] = {}
     for task in job.tasks:
         if any(statuses[upstream] != "succeeded" for upstream in task.depends_on):
@@ -115,9 +119,8 @@ def _succeeds(task: Task, invoke: Callable[[list[str]], int], arguments: list[st
 def _dynamic(parameter: str, values: Mapping[str, str]) -> str:
     def value(match: re.Match[str]) -> str:
         if match.group(1) not in values:
-            raise MLOpsError(
-                f"the local runner cannot resolve {{{{{match.group(1)}}}}} (it knows {', '.join(sorted(values))})"
-            )
+            known = ", ".join(sorted(values))
+            raise MLOpsError(f"the local runner cannot resolve {{{{{match.group(1)}}}}} (it knows {known})")
         return values[match.group(1)]
 
     return _DYNAMIC.sub(value, parameter)

@@ -1,8 +1,9 @@
 """Delta tables on the local disk, named and guarded like Unity Catalog tables.
 
 ``dev.sales.orders`` lives in ``<root>/dev/sales/orders``. An environment may read every table but write
-only its own schema, as its service principal would on Databricks. Each table records the writer that created it
-(a table property); a write by any other writer is refused, so no pipeline overwrites a table it does not own.
+only its own schema, as its service principal would on Databricks. Each table records the writer that created
+it (a table property); a write by any other writer is refused, so no pipeline overwrites a table it does not
+own.
 """
 
 from __future__ import annotations
