@@ -534,6 +534,50 @@ def test_bundle_includes_every_resource_file_and_wheel_tasks_call_the_cli(render
     fail_with({k: rendered.where(v) for k, v in defects.items()}, "bundle wiring defects")
 
 
+def test_bundle_references_resolve_in_every_target(rendered: Rendered, tmp_path: Path) -> None:
+    """Every `${...}` in databricks.yml and resources/ resolves, in every target, with the generated
+    project's own resolver (src/<package>/bundle.py, run on each distinct bundle of the matrix)."""
+    import importlib
+
+    blobs = rendered.matrix.blobs
+    defects: dict[str, list[int]] = defaultdict(list)
+    verdicts: dict[tuple[str, ...], list[str]] = {}
+    for i, tree in enumerate(rendered.trees):
+        package = next(p.split("/")[1] for p in tree.files if p.endswith("/bundle.py"))
+        code = [f"src/{package}/{name}.py" for name in ("bundle", "errors", "yaml_files")]
+        wanted = sorted(p for p in tree.files if is_bundle_file(p)) + code
+        key = tuple(tree.files[p] for p in wanted)
+        if key not in verdicts:
+            root = tmp_path / str(len(verdicts))
+            for path in wanted:
+                (root / path).parent.mkdir(parents=True, exist_ok=True)
+                (root / path).write_bytes(blobs[tree.files[path]])
+            sys.path.insert(0, str(root / "src"))
+            try:
+                for name in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
+                    del sys.modules[name]
+                bundle = importlib.import_module(f"{package}.bundle").Bundle.load(root)
+                verdicts[key] = [
+                    f"{target}: {error}"
+                    for target in bundle.targets
+                    for reference in sorted(bundle.references())
+                    if (error := _resolution_error(bundle, reference, target))
+                ]
+            finally:
+                sys.path.remove(str(root / "src"))
+        for verdict in verdicts[key]:
+            defects[verdict].append(i)
+    fail_with({k: rendered.where(v) for k, v in defects.items()}, "bundle references that do not resolve")
+
+
+def _resolution_error(bundle: Any, reference: str, target: str) -> str | None:
+    try:
+        bundle.value(reference, target)
+    except Exception as error:  # the resolver's own error says what is undeclared
+        return str(error)
+    return None
+
+
 # ---------- CI
 def test_ci_files_match_ci_provider(rendered: Rendered) -> None:
     """Each accepted ci_provider gets its CI files (DESIGN.md section 4), and no other provider's. While the

@@ -138,6 +138,20 @@ class Bundle:
     def _schema(self, target: str) -> str:
         return ".".join(self.resolve(TARGET_OPTIONS[option], target) for option in ("catalog", "schema"))
 
+    def references(self) -> set[str]:
+        """Every ``${...}`` reference the bundle's files use."""
+        found: set[str] = set()
+        pending: list[Any] = [self.document, self.resources]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, str):
+                found.update(_REFERENCE.findall(item))
+            elif isinstance(item, dict):
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+        return found
+
     def resolve(self, value: str, target: str) -> str:
         """``value`` with every ``${...}`` reference resolved for ``target``."""
 

@@ -106,7 +106,10 @@ def _problem_counts(scorer: RowScorer, batches: Iterator[pd.DataFrame]) -> Itera
 
     for batch in batches:
         problems = scorer.check(batch)
-        rows = [{"column": None, "problem": None, "rows": problems.rows, "bad": int(problems.bad.sum())}]
+        # every column of the totals row is set: a column of only missing values would be float NaN, which
+        # Arrow cannot convert to the schema's string column
+        totals = {"rows": problems.rows, "bad": int(problems.bad.sum())}
+        rows: list[dict[str, object]] = [{"column": None, "problem": None, **totals, "example": None}]
         rows += [
             {"column": c, "problem": p, "rows": int(mask.sum()), "bad": 0, "example": problems.examples[c, p]}
             for (c, p), mask in problems.masks.items()
