@@ -1,3 +1,5 @@
+"""Fixtures of the contract tests: each backend in turn (see ``backends.py``), and the Spark session."""
+
 from __future__ import annotations
 
 import shutil

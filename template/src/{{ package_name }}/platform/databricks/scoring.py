@@ -31,7 +31,7 @@ class SparkBatchScoring:
     tables: SparkTables
 
     def score_table(self, request: ScoringRequest) -> ScoringOutcome:
-        from pyspark.sql import functions as F
+        from pyspark.sql import functions as sql
         from pyspark.sql.types import StringType, StructField, StructType
 
         source = self.tables.frame(request.source, request.scorer.columns)
@@ -41,7 +41,7 @@ class SparkBatchScoring:
             raise OutOfContractError(request.source, summary)
         predictions = source.mapInPandas(
             partial(_scored, request.scorer), self._scored_schema(source, request.scorer)
-        ).withColumn(request.run_column, F.lit(request.run))
+        ).withColumn(request.run_column, sql.lit(request.run))
         predicate = f"{request.run_column} = '{request.run}'"
         self.tables.write(
             request.target, predictions, request.writer, mode="overwrite", replace_where=predicate
@@ -50,8 +50,8 @@ class SparkBatchScoring:
             with_reasons = StructType([*source.schema.fields, StructField("problems", StringType())])
             rejected = (
                 source.mapInPandas(partial(_rejected, request.scorer), with_reasons)
-                .withColumn(request.run_column, F.lit(request.run))
-                .withColumn("quarantined_at", F.current_timestamp())
+                .withColumn(request.run_column, sql.lit(request.run))
+                .withColumn("quarantined_at", sql.current_timestamp())
             )
             self.tables.write(
                 request.quarantine, rejected, request.writer, mode="overwrite", replace_where=predicate
@@ -61,25 +61,35 @@ class SparkBatchScoring:
     def _unique_keys(self, source: DataFrame, request: ScoringRequest) -> tuple[DataFrame, int]:
         """The source with one row per key (``deduplicate``), or as it is when keys are unique; duplicate
         keys with ``fail`` raise with their counts and examples."""
-        from pyspark.sql import functions as F
+        from pyspark.sql import Window
+        from pyspark.sql import functions as sql
 
         key = request.key
-        duplicated = source.where(F.col(key).isNotNull()).groupBy(key).count().where("count > 1")
-        totals = duplicated.agg(F.count("*").alias("keys"), F.sum(F.col("count") - 1).alias("extra")).first()
+        duplicated = source.where(sql.col(key).isNotNull()).groupBy(key).count().where("count > 1")
+        counted = duplicated.agg(sql.count("*").alias("keys"), sql.sum(sql.col("count") - 1).alias("extra"))
+        totals = counted.collect()[0]  # an aggregate without groups: always one row
         if not totals["keys"]:
             return source, 0
         if request.on_duplicate_keys == "fail":
-            examples = {row[key]: row["count"] for row in duplicated.orderBy(F.desc("count")).take(_EXAMPLES)}
+            most = duplicated.orderBy(sql.desc("count")).take(_EXAMPLES)
+            examples = {row[key]: row["count"] for row in most}
             raise DuplicateKeysError(request.source, key, totals["keys"], totals["extra"], examples)
-        return source.dropDuplicates([key]), int(totals["extra"])
+        # one row per key, the same in every pass: the first by the order of its values
+        first = Window.partitionBy(key).orderBy(*[sql.col(c).asc_nulls_last() for c in source.columns])
+        kept = source.withColumn("_row", sql.row_number().over(first)).where("_row = 1").drop("_row")
+        return kept, int(totals["extra"])
 
     def _problems(self, source: DataFrame, scorer: RowScorer) -> ProblemSummary:
-        from pyspark.sql import functions as F
+        from pyspark.sql import functions as sql
 
         counted = (
             source.mapInPandas(partial(_problem_counts, scorer), _PROBLEMS_SCHEMA)
             .groupBy("column", "problem")
-            .agg(F.sum("rows").alias("rows"), F.sum("bad").alias("bad"), F.first("example").alias("example"))
+            .agg(
+                sql.sum("rows").alias("rows"),
+                sql.sum("bad").alias("bad"),
+                sql.first("example").alias("example"),
+            )
             .collect()
         )
         summary = ProblemSummary()

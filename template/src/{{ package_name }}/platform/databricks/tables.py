@@ -42,7 +42,7 @@ class SparkTables:
 
     def version(self, name: str) -> int:
         self._require(name)
-        return int(self.spark.sql(f"DESCRIBE HISTORY {name} LIMIT 1").first()["version"])
+        return int(self.spark.sql(f"DESCRIBE HISTORY {name} LIMIT 1").collect()[0]["version"])
 
     def read(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
         return self.frame(name, columns).toPandas()

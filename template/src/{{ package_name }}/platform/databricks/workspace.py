@@ -11,7 +11,7 @@ import io
 import json
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -98,10 +98,8 @@ class WorkspaceProcesses:
         try:
             yield
         finally:
-            try:
+            with suppress(NotFound):
                 self.files.delete(path)
-            except NotFound:
-                pass
 
     def actor(self) -> str:
         return self.user
