@@ -60,6 +60,12 @@ Combo = dict[str, Any]
 
 
 # ---------- the template copy
+def released_versions(repo: Path = REPO) -> list[str]:
+    """The versions CHANGELOG.md lists (`## <version> — <date>`), newest first."""
+    lines = (repo / "CHANGELOG.md").read_text().splitlines()
+    return [line.split()[1] for line in lines if line.startswith("## ")]
+
+
 def copy_working_tree(dst: Path, repo: Path = REPO) -> Path:
     """Copy the template as it is on disk (tracked and untracked files, minus ignored ones and tests/).
 
