@@ -18,7 +18,10 @@ assembles the project of any combination from those renders. It is exact, not sa
   `copier copy` renders byte for byte.
 
 Copier has no public API for its Jinja environment or render context: `copier._main.Worker` is internal (the
-public alias `copier.Worker` warns, and warnings are errors here). copier is pinned `<10` in pyproject.toml.
+public alias `copier.Worker` warns, and warnings are errors here). So the tests pin the copier versions they
+support (SUPPORTED_COPIER, also the range in pyproject.toml), and test_render_matrix checks the pin and every
+internal they use (COPIER_INTERNALS): a copier release that moves one fails there, with its name, not deep in
+a render. Generated projects and `copier copy` itself work with any copier >= `_min_copier_version`.
 """
 
 from __future__ import annotations
@@ -46,6 +49,34 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Telemetry off for everything the tests start (MLflow, and tools that honour DO_NOT_TRACK).
 QUIET_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+
+SUPPORTED_COPIER = ">=9.19,<9.20"
+COPIER_INTERNALS = (
+    "_ask",
+    "_render_context",
+    "_answers_to_remember",
+    "_render_string",
+    "_path_matcher",
+    "jinja_env",
+    "template",
+    "all_exclusions",
+)
+"""The members of copier's internal `Worker` the tests use."""
+
+# Who commits when a test commits; no global or system git config is read.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "lakeops tests",
+    "GIT_AUTHOR_EMAIL": "tests@lakeops.invalid",
+    "GIT_COMMITTER_NAME": "lakeops tests",
+    "GIT_COMMITTER_EMAIL": "tests@lakeops.invalid",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git_env() -> dict[str, str]:
+    return dict(os.environ) | GIT_ENV
+
 
 # The main axes of the questionnaire: every combination of their values is rendered by test_render_matrix.
 MAIN_AXES = ("cloud", "ci_provider", "inference", "feature_store", "monitoring", "task_type", "compute")

@@ -114,17 +114,6 @@ def base_python() -> str:
     return str(candidate if candidate.exists() else sys.executable)
 
 
-# Who commits when a test follows the printed `git commit`; no global or system git config is read.
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "lakeops tests",
-    "GIT_AUTHOR_EMAIL": "tests@lakeops.invalid",
-    "GIT_COMMITTER_NAME": "lakeops tests",
-    "GIT_COMMITTER_EMAIL": "tests@lakeops.invalid",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
 def project_env() -> dict[str, str]:
     env = {
         k: v
@@ -134,7 +123,7 @@ def project_env() -> dict[str, str]:
     return (
         env
         | lr.QUIET_ENV
-        | GIT_ENV
+        | lr.GIT_ENV
         | {"UV_PYTHON": base_python(), "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
     )
 

@@ -121,6 +121,19 @@ def fail_with(defects: Mapping[str, Any] | Sequence[str], what: str) -> None:
 
 
 # ---------- the matrix itself
+def test_copier_is_a_version_the_render_engine_supports() -> None:
+    """The engine uses copier internals; it runs only on the versions it was written for."""
+    from copier._main import Worker
+    from packaging.specifiers import SpecifierSet
+
+    assert copier.__version__ in SpecifierSet(lr.SUPPORTED_COPIER), f"copier {copier.__version__}"
+    dev = tomllib.loads((lr.REPO / "pyproject.toml").read_text())["dependency-groups"]["dev"]
+    assert f"copier{lr.SUPPORTED_COPIER}" in dev
+    missing = [name for name in lr.COPIER_INTERNALS if not hasattr(Worker, name)]
+    assert not missing, f"copier {copier.__version__} has no Worker.{missing}"
+
+
+
 def test_matrix_is_the_full_product_of_copier_yml_choices(rendered: Rendered) -> None:
     """The engine's combinations against copier.yml read on its own (plain YAML): every choice of each axis,
     every non-empty subset of a multiselect's (2^n - 1), and accepted exactly the combinations without a
