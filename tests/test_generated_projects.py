@@ -172,6 +172,7 @@ def test_generated_project_installs_and_passes_its_own_checks(
     follows_next_steps = combo == COMBOS[0]
     if follows_next_steps:  # each printed line as a user runs it (`make setup` installs, `make test` tests)
         setup = [(line.split("#")[0].strip(), ["bash", "-ec", line]) for line in next_steps(message)]
+        checks.append(("commit hooks", [uv, "run", "--no-sync", "prek", "run", "--all-files"]))
     else:
         setup = [("uv sync", [uv, "sync", "--python", env["UV_PYTHON"]])]
         checks.append(("pytest", [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]))
