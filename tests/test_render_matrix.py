@@ -133,7 +133,6 @@ def test_copier_is_a_version_the_render_engine_supports() -> None:
     assert not missing, f"copier {copier.__version__} has no Worker.{missing}"
 
 
-
 def test_matrix_is_the_full_product_of_copier_yml_choices(rendered: Rendered) -> None:
     """The engine's combinations against copier.yml read on its own (plain YAML): every choice of each axis,
     every non-empty subset of a multiselect's (2^n - 1), and accepted exactly the combinations without a
