@@ -474,8 +474,17 @@ def is_bundle_file(path: str) -> bool:
     return path == "databricks.yml" or matches(path, ("resources/**/*.yml", "resources/**/*.yaml"))
 
 
+def resource_blocks(document: Any) -> Iterable[tuple[str, Any]]:
+    """A bundle file's `resources` mappings: the shared one and each target's own, with where they are."""
+    document = document or {}
+    yield "resources", document.get("resources") or {}
+    for target, settings in (document.get("targets") or {}).items():
+        yield f"targets.{target}.resources", (settings or {}).get("resources") or {}
+
+
 def test_bundle_resources_validate(rendered: Rendered) -> None:
-    """Every resource in resources/*.yml and databricks.yml loads into its databricks-bundles model."""
+    """Every resource in resources/*.yml and databricks.yml, shared or a target's own, loads into its
+    databricks-bundles model."""
     classes = resource_classes()
     defects: dict[str, str] = {}
     checked: set[str] = set()
@@ -483,22 +492,22 @@ def test_bundle_resources_validate(rendered: Rendered) -> None:
         if not is_bundle_file(path) or parse_error(path, rendered.matrix.blobs[digest]):
             continue  # test_structured_files_parse reports what does not parse
         for document in lr.load_yaml_documents(rendered.text(digest)):
-            resources = (document or {}).get("resources") or {}
-            if not isinstance(resources, dict):
-                defects[f"{path}: `resources` is not a mapping"] = rendered.where(combos)
-                continue
-            for kind, items in resources.items():
-                if kind not in classes:
-                    defects[f"{path}: unknown resource type {kind!r}"] = rendered.where(combos)
+            for block, resources in resource_blocks(document):
+                if not isinstance(resources, dict):
+                    defects[f"{path}: `{block}` is not a mapping"] = rendered.where(combos)
                     continue
-                for name, spec in (items or {}).items():
-                    checked.add(kind)
-                    try:
-                        classes[kind].from_dict(spec)  # type: ignore[attr-defined]
-                    except Exception as error:  # every model error is a defect to report
-                        message = " ".join(str(error).split())[:300]
-                        what = f"{path}: {kind}.{name}: {type(error).__name__}: {message}"
-                        defects[what] = rendered.where(combos)
+                for kind, items in resources.items():
+                    if kind not in classes:
+                        defects[f"{path}: unknown resource type {kind!r}"] = rendered.where(combos)
+                        continue
+                    for name, spec in (items or {}).items():
+                        checked.add(kind)
+                        try:
+                            classes[kind].from_dict(spec)  # type: ignore[attr-defined]
+                        except Exception as error:  # every model error is a defect to report
+                            message = " ".join(str(error).split())[:300]
+                            what = f"{path}: {block}.{kind}.{name}: {type(error).__name__}: {message}"
+                            defects[what] = rendered.where(combos)
     fail_with(defects, "bundle resources do not validate against databricks-bundles")
     assert "jobs" in checked, "no job found in resources/*.yml"
 
@@ -531,7 +540,11 @@ def test_bundle_includes_every_resource_file_and_wheel_tasks_call_the_cli(render
                 except Exception:  # reported by the parse test
                     continue
                 for document in documents:
-                    jobs = ((document or {}).get("resources", {}) or {}).get("jobs", {}) or {}
+                    jobs = {
+                        name: job
+                        for _, resources in resource_blocks(document)
+                        for name, job in (resources.get("jobs") or {}).items()
+                    }
                     for job_name, job in jobs.items():
                         for task in (job or {}).get("tasks", []) or []:
                             wheel = task.get("python_wheel_task")
