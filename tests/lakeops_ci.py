@@ -186,8 +186,16 @@ def azure_jobs(files: Mapping[str, str], default_branch: str, release_branch: st
 
 PARSERS = {"github_actions": github_jobs, "gitlab": gitlab_jobs, "azure_devops": azure_jobs}
 
-# How each provider's jobs that call Databricks must authenticate: workload identity federation, with the
-# service principal's client ID from a CI variable, never a secret.
+
+def oidc(provider: str, stage: str | None) -> dict[str, str]:
+    """How a job of ``stage`` that calls Databricks must authenticate: workload identity federation, the
+    service principal's client ID from a CI variable, never a secret. GitLab's merge requests name their
+    service principal's variable themselves: the others are protected and scoped to their environment."""
+    if provider == "gitlab" and stage == PULL_REQUEST:
+        return OIDC[provider] | {"DATABRICKS_CLIENT_ID": "$DATABRICKS_VALIDATION_CLIENT_ID"}
+    return OIDC[provider]
+
+
 OIDC = {
     "github_actions": {
         "id-token": "write",

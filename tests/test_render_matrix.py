@@ -843,8 +843,9 @@ def test_ci_authenticates_with_workload_identity_federation_only(rendered: Rende
     for ci in ci_renders(rendered):
         for job in ci.jobs:
             where = f"{ci.provider}: {job.file} job {job.name}"
-            if job.calls_databricks and job.auth != lc.OIDC[ci.provider]:
-                defects[f"{where} authenticates with {job.auth}, not {lc.OIDC[ci.provider]}"] += ci.combos
+            expected = lc.oidc(ci.provider, job.stage)
+            if job.calls_databricks and job.auth != expected:
+                defects[f"{where} authenticates with {job.auth}, not {expected}"] += ci.combos
             if not job.calls_databricks and job.auth:
                 defects[f"{where} calls no Databricks command but has {job.auth}"] += ci.combos
             targets = {lc.bundle_command(c)[2] for c in job.commands if c.startswith("databricks bundle ")}
