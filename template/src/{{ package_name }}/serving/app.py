@@ -64,7 +64,7 @@ class Endpoint:
         if routes is None or (self.router is not None and routes == self.router.routes):
             return False
         self.router = Router(routes, self._models(routes))
-        log.warning("endpoint %s now serves %s", self.name, routes.describe())
+        log.info("endpoint %s now serves %s", self.name, routes.describe())
         return True
 
     def start(self) -> None:

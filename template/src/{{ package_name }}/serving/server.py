@@ -8,10 +8,11 @@ the requests in flight, then the app's shutdown writes the requests still queued
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..bundle import TARGET_OPTIONS
 from ..errors import MLOpsError
@@ -26,20 +27,24 @@ if TYPE_CHECKING:
 _SETTINGS = f"{__package__.split('.')[0].upper()}_SERVE_SETTINGS"
 """How the serving process hands the workers its settings."""
 _APP = f"{__package__}.server:app_from_environment"
-_single_thread: Any = None
 
 
 def serve(settings: Settings, host: str, port: int, workers: int, say: Callable[[str], None]) -> None:
     """Serve the environment's endpoint on ``host:port`` until interrupted."""
-    import uvicorn
+    try:
+        import uvicorn
+    except ImportError:
+        raise MLOpsError(
+            "serve needs the serving dependency group (Starlette, uvicorn): `uv sync --group serving`"
+        ) from None
 
+    name = endpoint_name(settings.target)
     platform = connect(settings, registry=True)
     if platform.name != "local":
         raise MLOpsError(
-            f"serve runs the local endpoint; on Databricks, Model Serving serves endpoint "
-            f"{endpoint_name(settings.target)}, which the deployment job publishes"
+            f"serve runs the local endpoint; on Databricks, Model Serving serves endpoint {name}, which the "
+            "deployment job publishes"
         )
-    name = endpoint_name(settings.target)
     routes = _routes_or_publish(settings, platform)
     say(f"[bold]serving[/] {routes.model}: {routes.describe()}")
     say(f"  POST http://{host}:{port}/serving-endpoints/{name}/invocations (or /invocations)")
@@ -58,8 +63,8 @@ def app_from_environment() -> Starlette:
 
     from .app import create_app
 
-    global _single_thread
-    _single_thread = threadpool_limits(limits=1)
+    threadpool_limits(limits=1)  # for the rest of the process: one OpenMP thread scores a request
+    logging.getLogger(__package__).setLevel(logging.INFO)  # a swap of the served versions is news
     handed = json.loads(os.environ[_SETTINGS])
     passed = {option: handed["target"][option] for option in TARGET_OPTIONS}
     settings = load_settings(handed["env"], Path(handed["conf_dir"]), passed)
