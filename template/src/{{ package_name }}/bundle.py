@@ -11,8 +11,9 @@ Resolved locally: ``${bundle.name}``, ``${bundle.target}``, ``${var.*}`` (target
 ``${resources.<type>.<key>.<field>}`` (a job's ``id`` is its key), ``${workspace.file_path}`` (the project),
 ``${workspace.root_path}`` and ``${workspace.current_user.userName}`` (you). A target's explicit
 ``presets.name_prefix`` is applied to resource names as the Databricks CLI applies it (normalized for Unity
-Catalog names); development mode's own per-user prefix is not: locally there is one user. Target-level
-``resources`` overrides are merged as mappings (lists are replaced).
+Catalog names); development mode's own per-user prefix is not: locally there is one user. A target's
+``resources`` (``targets.<name>.resources``, in databricks.yml or in an included file) declare resources that
+exist in that target only, or override the shared ones; they are merged as mappings (lists are replaced).
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ class Bundle:
     document: dict[str, Any]
     """databricks.yml"""
     resources: dict[str, dict[str, Any]]
-    """Every resource of every included file, by type and key."""
+    """The resources of every target, from every file, by type and key."""
+    target_resources: dict[str, dict[str, dict[str, Any]]]
+    """What each target adds to or overrides in ``resources`` (its ``targets.<name>.resources``)."""
     sources: dict[tuple[str, str], Path]
     """The file that declares each (type, key)."""
 
@@ -95,14 +98,27 @@ class Bundle:
             raise MLOpsError(f"no bundle at {root}: databricks.yml is missing (restore it from git)")
         document = read_mapping(path)
         included = sorted({f for pattern in document.get("include", []) for f in root.glob(pattern)})
+        targets = list(document.get("targets") or {})
         resources: dict[str, dict[str, Any]] = {}
+        target_resources: dict[str, dict[str, dict[str, Any]]] = {}
         sources: dict[tuple[str, str], Path] = {}
         for file, content in [(path, document), *((f, read_mapping(f)) for f in included)]:
             for kind, entries in (content.get("resources") or {}).items():
                 for key, spec in (entries or {}).items():
                     resources.setdefault(kind, {})[key] = spec
                     sources[kind, key] = file
-        return cls(root, document, resources, sources)
+            for target, settings in (content.get("targets") or {}).items():
+                if target not in targets:
+                    raise MLOpsError(
+                        f"{file.name} declares resources for target {target}, which databricks.yml does not "
+                        f"declare (targets: {', '.join(targets)})"
+                    )
+                own = (settings or {}).get("resources") or {}
+                target_resources[target] = deep_merge(target_resources.get(target, {}), own)
+                for kind, entries in own.items():
+                    for key in entries or {}:
+                        sources.setdefault((kind, key), file)
+        return cls(root, document, resources, target_resources, sources)
 
     @property
     def targets(self) -> list[str]:
@@ -141,7 +157,7 @@ class Bundle:
     def references(self) -> set[str]:
         """Every ``${...}`` reference the bundle's files use."""
         found: set[str] = set()
-        pending: list[Any] = [self.document, self.resources]
+        pending: list[Any] = [self.document, self.resources, self.target_resources]
         while pending:
             item = pending.pop()
             if isinstance(item, str):
@@ -167,15 +183,19 @@ class Bundle:
 
         return _REFERENCE.sub(replace, value)
 
-    @property
-    def job_keys(self) -> list[str]:
-        return sorted(self.resources.get("jobs", {}))
+    def resources_of(self, target: str) -> dict[str, dict[str, Any]]:
+        """The resources ``target`` deploys: the shared ones with the target's own merged in."""
+        return deep_merge(self.resources, self.target_resources.get(target, {}))
 
-    def job(self, key: str) -> Job:
-        """Job ``key`` with its wheel tasks in an order that respects ``depends_on``."""
-        jobs = self.resources.get("jobs", {})
+    def job_keys(self, target: str) -> list[str]:
+        return sorted(self.resources_of(target).get("jobs", {}))
+
+    def job(self, key: str, target: str) -> Job:
+        """Job ``key`` of ``target`` with its wheel tasks in an order that respects ``depends_on``."""
+        jobs = self.resources_of(target).get("jobs", {})
         if key not in jobs:
-            raise MLOpsError(f"no job '{key}' in the bundle (jobs: {', '.join(self.job_keys) or 'none'})")
+            known = ", ".join(self.job_keys(target)) or "none"
+            raise MLOpsError(f"no job '{key}' in target {target} of the bundle (jobs: {known})")
         spec, source = jobs[key], self.sources["jobs", key]
         tasks = {}
         for entry in spec.get("tasks", []):
@@ -214,8 +234,7 @@ class Bundle:
             return self._variable(rest[0], target)
         if head == "resources" and len(rest) == 3:
             kind, key, field = rest
-            resources = deep_merge(self.resources, settings.get("resources") or {})
-            spec = (resources.get(kind) or {}).get(key)
+            spec = (self.resources_of(target).get(kind) or {}).get(key)
             if kind == "jobs" and field == "id" and spec is not None:
                 return key
             if spec is not None and field == "name" and "name" in spec:

@@ -51,7 +51,7 @@ def run_locally(
     bundle = Bundle.load(settings.project_dir)
     registry = connect(settings, registry=True).registry
     known = {str(version.version) for version in registry.versions()}
-    runs = [(bundle.job(job), dict(parameters), f"job {job} ({settings.env})")]
+    runs = [(bundle.job(job, settings.env), dict(parameters), f"job {job} ({settings.env})")]
     succeeded = True
     while runs:
         definition, values, title = runs.pop(0)
@@ -69,9 +69,8 @@ def run_locally(
             known.add(version)
             if deployment_job is not None:
                 started = {"model_name": registry.name, "model_version": version}
-                runs.append(
-                    (bundle.job(deployment_job), started, f"job {deployment_job}, for version {version}")
-                )
+                title = f"job {deployment_job}, for version {version}"
+                runs.append((bundle.job(deployment_job, settings.env), started, title))
     return succeeded
 
 
