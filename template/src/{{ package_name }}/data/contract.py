@@ -2,9 +2,9 @@
 
 ``train`` learns the contract from the training rows and logs it inside the model (MLmodel metadata), so it
 travels with every version: feature names and dtypes, null rates, numeric ranges, categorical levels. Every
-use of a version prepares its input through the contract (:meth:`InputContract.features_of`) and batch
-scoring checks each row first (:meth:`InputContract.check`): a row out of contract is refused or
-quarantined, never scored silently.
+use of a version prepares its input through the contract (:meth:`InputContract.features_of`), and scoring
+checks each row first (:meth:`InputContract.check`): a row out of contract is refused (or set aside), never
+scored silently.
 """
 
 from __future__ import annotations

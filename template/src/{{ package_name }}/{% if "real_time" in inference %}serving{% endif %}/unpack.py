@@ -2,9 +2,9 @@
 
 The payload table holds each request and response as raw text, as Databricks' AI Gateway logs them (and the
 local server too). Unpacking reads them back with the same protocol functions the server parses requests
-with, and writes the rows monitoring reads, like the batch predictions: the key (when the request had it),
-the champion's features, the prediction, the version that answered, when. Each run replaces the rows of the
-last ``serving.unpack_days`` days, so running it again adds nothing and late-logged requests are caught.
+with, and writes the rows monitoring reads: the key (when the request had it), the champion's features,
+the prediction, the version that answered, when. Each run replaces the rows of the last
+``serving.unpack_days`` days, so running it again adds nothing and late-logged requests are caught.
 """
 
 from __future__ import annotations

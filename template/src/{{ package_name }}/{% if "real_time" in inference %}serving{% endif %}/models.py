@@ -34,7 +34,10 @@ class ServedModel:
 
     def score(self, payload: Payload) -> np.ndarray:
         """What the logged MLflow model answers for the payload's records (as Databricks Model Serving
-        would), once they keep this version's input contract; a :class:`PayloadError` names what does not."""
+        would), once they keep this version's input contract; a :class:`PayloadError` names what does not.
+
+        The records are the request's own: features looked up by key (a feature store) would join them
+        here, before the contract check."""
         frame, contract = payload.frame, self.model.contract
         if not len(frame):
             raise PayloadError("the request holds no records to score")
