@@ -186,12 +186,6 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "inference",
         f"e.g. batch: streaming scoring {NOT_BUILT}",
     ),
-    (
-        "inference-real_time-alone",
-        {"inference": ["real_time"]},
-        "inference",
-        f"e.g. batch: real-time serving {NOT_BUILT}",
-    ),
     # not a choice at all: copier's own message lists the enabled choices
     (
         "python_version-unknown",
@@ -213,7 +207,12 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "task_type",
         "'ranking' is not in ['regression', 'classification']",
     ),
-    ("inference-unknown", {"inference": ["batch", "edge"]}, "inference", "'edge' is not in ['batch']"),
+    (
+        "inference-unknown",
+        {"inference": ["batch", "edge"]},
+        "inference",
+        "'edge' is not in ['batch', 'real_time']",
+    ),
     *(
         (f"{question}-{name}", {question: value}, question, f"e.g. {example}: {BRANCH}")
         for question, example in (("default_branch", "main"), ("release_branch", "release"))

@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .platform.base import ProblemSummary
-
 
 class MLOpsError(Exception):
     """A problem with configuration, data or registry state, with a message that says how to fix it.
 
     The CLI prints the message without a traceback and exits non-zero.
     """
-
-
-class DuplicateKeysError(MLOpsError):
-    def __init__(
-        self, table: str, key: str, keys: int, extra_rows: int, examples: Mapping[object, int]
-    ) -> None:
-        """``keys`` values of ``key`` occur more than once, in ``extra_rows`` rows beyond their first;
-        ``examples`` maps a few of them to their count."""
-        listed = ", ".join(f"{value!r} ({count}x)" for value, count in examples.items())
-        super().__init__(
-            f"{table} has {keys:,} {key} values that occur more than once ({extra_rows:,} extra rows), "
-            f"e.g. {listed}; nothing was scored"
-        )
-
-
-class OutOfContractError(MLOpsError):
-    def __init__(self, table: str, summary: ProblemSummary) -> None:
-        self.summary = summary
-        super().__init__(
-            f"{summary.bad_rows:,} of {summary.rows:,} rows of {table} are outside the model's input "
-            f"contract; nothing was scored:\n{summary.table()}"
-        )
 
 
 def explain(error: Exception) -> str | None:
