@@ -1,9 +1,9 @@
-"""The interface every pipeline step uses: tables, batch scoring, a model registry, task values, locks and
-notifications.
+"""The interface every pipeline step uses: tables, batch scoring, sums over tables, a model registry, task
+values, locks, jobs, the platform's own monitors and notifications.
 
 Steps receive a :class:`Platform` and never ask where they run; ``platform.local`` and a Databricks backend
-implement the same protocols. Work that grows with the data (scoring a table) is a platform operation on table
-names, so each backend runs it where the data is.
+implement the same protocols. Work that grows with the data (scoring a table, summing it by group) is a
+platform operation on table names, so each backend runs it where the data is.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ..errors import MLOpsError
@@ -65,6 +66,12 @@ class Tables(Protocol):
         ...
 
     def append(self, name: str, frame: pd.DataFrame, writer: str) -> None: ...
+
+    def replace(self, name: str, frame: pd.DataFrame, writer: str, where: str) -> None:
+        """Replace the rows that match the SQL predicate ``where`` with ``frame``, in one atomic commit (a
+        Delta ``replaceWhere``); the other rows stay. Creates the table if it does not exist. Every row of
+        ``frame`` must match ``where``: re-running the same write changes nothing."""
+        ...
 
     def load_file(self, name: str, path: str, writer: str, replace: bool = False) -> int:
         """Load a CSV or Parquet file (or folder) into a table, in bounded memory; returns the row count."""
@@ -219,6 +226,95 @@ class BatchScoring(Protocol):
         ...
 
 
+class PartialSums(Protocol):
+    """What a backend needs to sum a table by group where the data is: which columns to read and, for each
+    batch of rows, partial sums that add up across batches. Picklable, so a cluster can ship it to its
+    workers."""
+
+    @property
+    def columns(self) -> Sequence[str]:
+        """The columns to read."""
+        ...
+
+    @property
+    def keys(self) -> Sequence[str]:
+        """The group columns of :meth:`sums`' output; its other columns are numbers to add up."""
+        ...
+
+    def sums(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """One batch's sums: a row per group, the keys, then the numeric columns (typed even when empty)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Columns of another table joined to each row by key, as a left join: a row without a match gets
+    missing values. A key the other table holds more than once counts once."""
+
+    table: str
+    key: str
+    columns: Sequence[str]
+
+
+@dataclass(frozen=True)
+class SumRequest:
+    """Sum ``table`` with ``sums``: only the rows whose ``since`` column (a timestamp) is at or after its
+    time, with ``lookup``'s columns joined, read ``batch_rows`` at a time where the backend reads in
+    batches."""
+
+    table: str
+    sums: PartialSums
+    since: tuple[str, datetime] | None = None
+    lookup: Lookup | None = None
+    batch_rows: int = 100_000
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns to read: those of the sums, the ``since`` column and the lookup's key."""
+        extra = [self.since[0]] if self.since else []
+        extra += [self.lookup.key] if self.lookup else []
+        return list(dict.fromkeys([*self.sums.columns, *extra]))
+
+
+class TableSums(Protocol):
+    def sum_table(self, request: SumRequest) -> pd.DataFrame:
+        """The request's partial sums added up over the whole table: one row per group, nothing else of the
+        table collected."""
+        ...
+
+
+class Jobs(Protocol):
+    """The bundle's jobs, started from a step (e.g. training when monitoring raises an alert)."""
+
+    def run_now(self, job: str, parameters: Mapping[str, str] | None = None) -> str:
+        """Start a run of ``job`` (a job id on Databricks, the bundle's job key locally, as
+        ``${resources.jobs.<key>.id}`` resolves on each); returns what identifies the run. On Databricks it
+        returns once the run is queued; locally the job runs to its end first, in a process of its own."""
+        ...
+
+
+@dataclass(frozen=True)
+class InferenceProfile:
+    """A profile of an inference table the platform keeps itself: drift and quality per time window, model
+    version and column (Databricks data profiling, "InferenceLog")."""
+
+    table: str
+    problem_type: Literal["regression", "classification"]
+    prediction_column: str
+    model_id_column: str
+    timestamp_column: str
+    granularity: Literal["hour", "day"]
+    output_schema: str
+    """``<catalog>.<schema>`` of the profile's own metric tables."""
+
+
+class Monitors(Protocol):
+    def refresh(self, profile: InferenceProfile) -> str | None:
+        """Create the profile if the table has none yet, or refresh it; returns where to look at it, or None
+        where the platform keeps no profile of its own."""
+        ...
+
+
 class TaskValues(Protocol):
     """Small values passed between the tasks of one job run (Databricks task values)."""
 
@@ -250,8 +346,11 @@ class Platform:
     name: str
     tables: Tables
     scoring: BatchScoring
+    sums: TableSums
     task_values: TaskValues
     processes: Processes
+    jobs: Jobs
+    monitors: Monitors
     notifier: Notifier
     connected_registry: ModelRegistry | None = None
     """MLflow tracking and the model registry, set up by ``connect(settings, registry=True)``: commands that

@@ -15,8 +15,16 @@ from ...errors import MLOpsError
 from ..base import Platform
 from ..notify import Notifier
 from .scoring import SparkBatchScoring
+from .sums import SparkTableSums
 from .tables import SparkTables
-from .workspace import DbutilsTaskValues, WorkspaceProcesses, first_line, workspace_client
+from .workspace import (
+    DbutilsTaskValues,
+    WorkspaceJobs,
+    WorkspaceMonitors,
+    WorkspaceProcesses,
+    first_line,
+    workspace_client,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -24,7 +32,15 @@ if TYPE_CHECKING:
     from ...settings import Settings
     from ..registry import ModelRegistry
 
-__all__ = ["SparkBatchScoring", "SparkTables", "WorkspaceProcesses", "connect_databricks"]
+__all__ = [
+    "SparkBatchScoring",
+    "SparkTableSums",
+    "SparkTables",
+    "WorkspaceJobs",
+    "WorkspaceMonitors",
+    "WorkspaceProcesses",
+    "connect_databricks",
+]
 log = logging.getLogger(__name__)
 RUNTIME = "DATABRICKS_RUNTIME_VERSION"
 
@@ -50,8 +66,13 @@ def connect_databricks(settings: Settings, registry: bool = False) -> Platform:
         name="databricks",
         tables=tables,
         scoring=SparkBatchScoring(tables),
+        sums=SparkTableSums(tables),
         task_values=DbutilsTaskValues(workspace.dbutils.jobs.taskValues),
         processes=processes,
+        jobs=WorkspaceJobs(workspace.jobs),
+        monitors=WorkspaceMonitors(
+            workspace.data_quality, workspace.tables, workspace.schemas, workspace.config.host
+        ),
         notifier=Notifier(settings.notifications.webhook_url, settings.notifications.emails),
         connected_registry=_connect_mlflow(settings, tables, processes) if registry else None,
     )

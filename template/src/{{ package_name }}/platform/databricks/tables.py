@@ -68,6 +68,9 @@ class SparkTables:
     def append(self, name: str, frame: pd.DataFrame, writer: str) -> None:
         self.write(name, self.spark.createDataFrame(frame), writer, mode="append")
 
+    def replace(self, name: str, frame: pd.DataFrame, writer: str, where: str) -> None:
+        self.write(name, self.spark.createDataFrame(frame), writer, mode="overwrite", replace_where=where)
+
     def write(
         self,
         name: str,

@@ -1,5 +1,5 @@
 """The workspace through the Databricks SDK: who is acting, whether a job run is still going, locks between
-processes, and task values.
+processes, task values, starting jobs, and the data profiles of tables.
 
 Every SDK client is built with short timeouts (:func:`workspace_client`), so an unreachable workspace fails a
 command in seconds instead of after the SDK's default five minutes of retries.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from ...errors import MLOpsError
+from ..base import InferenceProfile
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
+    from databricks.sdk.service.catalog import SchemasAPI, TablesAPI
+    from databricks.sdk.service.dataquality import DataQualityAPI, Monitor
     from databricks.sdk.service.files import FilesAPI
     from databricks.sdk.service.jobs import JobsAPI
 
@@ -131,6 +134,79 @@ class DbutilsTaskValues:
 
     def get(self, task_key: str, key: str) -> str | None:
         return self.task_values.get(taskKey=task_key, key=key, default=None, debugValue="") or None
+
+
+@dataclass(frozen=True)
+class WorkspaceJobs:
+    jobs: JobsAPI
+
+    def run_now(self, job: str, parameters: Mapping[str, str] | None = None) -> str:
+        if not job.isdigit():
+            raise MLOpsError(
+                f"cannot start job '{job}' on Databricks: pass its job id (the bundle's jobs pass "
+                "${resources.jobs.<key>.id})"
+            )
+        started = self.jobs.run_now(job_id=int(job), job_parameters=dict(parameters) if parameters else None)
+        return f"job {job}, run {started.run_id}"
+
+
+_GRANULARITIES = {"hour": "AGGREGATION_GRANULARITY_1_HOUR", "day": "AGGREGATION_GRANULARITY_1_DAY"}
+_PROBLEM_TYPES = {
+    "regression": "INFERENCE_PROBLEM_TYPE_REGRESSION",
+    "classification": "INFERENCE_PROBLEM_TYPE_CLASSIFICATION",
+}
+
+
+@dataclass(frozen=True)
+class WorkspaceMonitors:
+    """Data profiling ("InferenceLog") of an inference table, with its dashboard and its own metric tables
+    (``<table>_profile_metrics``, ``<table>_drift_metrics``). Created by the first call, once the table
+    exists: a bundle resource would need the table at the first deploy, before any job wrote it."""
+
+    data_quality: DataQualityAPI
+    tables: TablesAPI
+    schemas: SchemasAPI
+    host: str
+
+    def refresh(self, profile: InferenceProfile) -> str:
+        from databricks.sdk.errors import DatabricksError, NotFound
+        from databricks.sdk.service.dataquality import Refresh
+
+        try:
+            table_id = self.tables.get(profile.table).table_id or ""
+            try:
+                monitor = self.data_quality.get_monitor(object_type="table", object_id=table_id)
+            except NotFound:  # its first refresh starts as it is created
+                monitor = self.data_quality.create_monitor(self._monitor(profile, table_id))
+            else:
+                refresh = Refresh(object_type="table", object_id=table_id)
+                self.data_quality.create_refresh(object_type="table", object_id=table_id, refresh=refresh)
+        except DatabricksError as error:
+            raise MLOpsError(f"cannot profile {profile.table}: {first_line(error)}") from None
+        config = monitor.data_profiling_config
+        dashboard = config.dashboard_id if config is not None else None
+        where = f": dashboard {self.host}/dashboardsv3/{dashboard}" if dashboard else ""
+        return f"data profile of {profile.table} refreshing{where}"
+
+    def _monitor(self, profile: InferenceProfile, table_id: str) -> Monitor:
+        from databricks.sdk.service.dataquality import (
+            AggregationGranularity,
+            DataProfilingConfig,
+            InferenceLogConfig,
+            InferenceProblemType,
+            Monitor,
+        )
+
+        inference_log = InferenceLogConfig(
+            problem_type=InferenceProblemType(_PROBLEM_TYPES[profile.problem_type]),
+            timestamp_column=profile.timestamp_column,
+            granularities=[AggregationGranularity(_GRANULARITIES[profile.granularity])],
+            prediction_column=profile.prediction_column,
+            model_id_column=profile.model_id_column,
+        )
+        output_schema_id = self.schemas.get(profile.output_schema).schema_id or ""
+        config = DataProfilingConfig(output_schema_id=output_schema_id, inference_log=inference_log)
+        return Monitor(object_type="table", object_id=table_id, data_profiling_config=config)
 
 
 def first_line(error: Exception) -> str:

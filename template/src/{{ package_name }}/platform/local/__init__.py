@@ -4,22 +4,33 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...errors import MLOpsError
 from ...settings import Settings
 from .. import PLATFORM
-from ..base import Platform
+from ..base import InferenceProfile, Platform
 from ..notify import Notifier
+from .jobs import LocalJobs
 from .processes import LocalProcesses
 from .scoring import LocalBatchScoring
+from .sums import LocalTableSums
 from .tables import LocalTables
 from .task_values import LocalTaskValues
 
 if TYPE_CHECKING:
     from ..registry import ModelRegistry
 
-__all__ = ["LocalProcesses", "LocalTables", "LocalTaskValues", "connect_local"]
+__all__ = [
+    "LocalJobs",
+    "LocalMonitors",
+    "LocalProcesses",
+    "LocalTableSums",
+    "LocalTables",
+    "LocalTaskValues",
+    "connect_local",
+]
 log = logging.getLogger(__name__)
 
 
@@ -41,11 +52,23 @@ def connect_local(settings: Settings, registry: bool = False) -> Platform:
         name="local",
         tables=tables,
         scoring=LocalBatchScoring(tables),
+        sums=LocalTableSums(tables),
         task_values=LocalTaskValues(root / "task_values"),
         processes=processes,
+        jobs=LocalJobs(settings.env, settings.conf_dir.resolve()),
+        monitors=LocalMonitors(),
         notifier=Notifier(settings.notifications.webhook_url, settings.notifications.emails),
         connected_registry=_connect_mlflow(settings, tables, processes) if registry else None,
     )
+
+
+@dataclass(frozen=True)
+class LocalMonitors:
+    """The local platform keeps no profile of its own: ``report`` writes one, an HTML file, from the monitor's
+    tables."""
+
+    def refresh(self, profile: InferenceProfile) -> None:
+        return None
 
 
 def _connect_mlflow(settings: Settings, tables: LocalTables, processes: LocalProcesses) -> ModelRegistry:
