@@ -131,6 +131,7 @@ def _summary(windows: pd.DataFrame, alerts: pd.DataFrame) -> str:
     if not len(alerts):
         return f'<p class="summary">No alerts: nothing out of bounds in {len(windows)} windows.</p>'
     first = alerts.sort_values("window_start").iloc[0]
+    when = window_label(str(first["window"]), pd.Timestamp(first["window_start"]))
     drifted = sorted(set(alerts.loc[alerts["kind"] == "drift", "column"]))
     failing = sorted(set(alerts.loc[alerts["kind"] == "performance", "metric"]))
     what = [f"drift in {', '.join(drifted)}"] if drifted else []
@@ -138,8 +139,8 @@ def _summary(windows: pd.DataFrame, alerts: pd.DataFrame) -> str:
     windowed = alerts.drop_duplicates(["window", "model_version"])
     return (
         f'<p class="summary alert"><b>{len(alerts)} alerts in {len(windowed)} of {len(windows)} windows</b>: '
-        f"{html.escape('; '.join(what))}. First in window {html.escape(str(first['window']))} "
-        f"(version {first['model_version']}).</p>"
+        f"{html.escape('; '.join(what))}. First in window {html.escape(when)} (version "
+        f"{first['model_version']}).</p>"
     )
 
 
@@ -164,7 +165,8 @@ def _heatmap(windows: pd.DataFrame, drift: pd.DataFrame) -> Figure:
             axes.add_patch(Rectangle(corner, 1, 1, fill=False, edgecolor=_BREACH, linewidth=2.5))
     if len(windows) <= 30:
         for i, j in zip(*np.nonzero(~np.isnan(matrix)), strict=True):
-            axes.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=8)
+            color = "white" if matrix[i, j] > 1.6 * threshold else "black"  # white on the deep red end
+            axes.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=8, color=color)
     axes.set_yticks(range(len(columns)), columns)
     axes.set_xticks(range(len(windows)), windows["label"], fontsize=8)
     figure.colorbar(image, ax=axes, label=f"PSI (bound {threshold:g})", fraction=0.03)

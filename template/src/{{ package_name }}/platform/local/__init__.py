@@ -64,8 +64,8 @@ def connect_local(settings: Settings, registry: bool = False) -> Platform:
 
 @dataclass(frozen=True)
 class LocalMonitors:
-    """The local platform keeps no profile of its own: ``report`` writes one, an HTML file, from the monitor's
-    tables."""
+    """The local platform keeps no profile of an inference table of its own (monitoring's HTML report stands
+    in for it)."""
 
     def refresh(self, profile: InferenceProfile) -> None:
         return None
