@@ -94,6 +94,25 @@ class WindowCounts:
         return windows, names, starts
 
 
+@dataclass(frozen=True)
+class VersionRows:
+    """The rows each model version scored: which baselines a run of the monitor needs."""
+
+    @property
+    def columns(self) -> Sequence[str]:
+        return [MODEL_VERSION]
+
+    @property
+    def keys(self) -> Sequence[str]:
+        return [MODEL_VERSION]
+
+    def sums(self, frame: pd.DataFrame) -> pd.DataFrame:
+        counts = frame[MODEL_VERSION].astype("int64").value_counts()
+        return pd.DataFrame(
+            {MODEL_VERSION: counts.index.to_numpy("int64"), "rows": counts.to_numpy("float64")}
+        )
+
+
 def window_label(window: str, start: pd.Timestamp) -> str:
     """A window as people read it: its day or hour, or — for a scoring run — when it was scored."""
     return window if _DATED.match(window) else f"run {start:%m-%d %H:%M:%S}"
