@@ -26,9 +26,8 @@ ROWS = "rows"
 BINS = "bins:"
 """Prefix of the quantity that counts a column's rows per bin."""
 MODEL_VERSION, SCORED_AT, SCORING_RUN = "model_version", "scored_at", "scoring_run"
-_MICROSECOND = pd.Timedelta(microseconds=1)
-_EPOCH = pd.Timestamp(0, tz="UTC")
-_LENGTH = {"day": pd.Timedelta(days=1) // _MICROSECOND, "hour": pd.Timedelta(hours=1) // _MICROSECOND}
+_LENGTH = {"day": 86_400_000_000, "hour": 3_600_000_000}
+"""Windows' lengths in µs."""
 _LABEL = {"day": "%Y-%m-%d", "hour": "%Y-%m-%dT%H:00"}
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:00)?$")
 
@@ -57,10 +56,11 @@ class WindowCounts:
             return _table([])
         windows, names, starts = self._windows(frame)
         versions = frame[MODEL_VERSION].to_numpy("int64")
-        groups, group_of = np.unique(np.stack([windows, versions], axis=1), axis=0, return_inverse=True)
+        group_of, groups = pd.factorize(windows << 32 | versions)  # versions stay far below 2**32
         rows: list[tuple[str, int, int, str, int, float]] = []
-        for number, (window, version) in enumerate(groups.tolist()):
-            positions = np.flatnonzero(group_of.reshape(-1) == number)
+        for number, group_key in enumerate(groups.tolist()):
+            window, version = group_key >> 32, group_key & 0xFFFFFFFF
+            positions = np.flatnonzero(group_of == number)
             group = frame if len(groups) == 1 else frame.iloc[positions]
             head = (names[window], int(starts[positions[0]]), version)
             rows += [(*head, *sums) for sums in self._group_sums(group, version)]
@@ -82,16 +82,17 @@ class WindowCounts:
     def _windows(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Each row's window (an index into the names), the names, and each row's window start (µs since the
         epoch, UTC)."""
-        times = pd.to_datetime(frame[SCORED_AT])
-        times = times.dt.tz_localize("UTC") if times.dt.tz is None else times.dt.tz_convert("UTC")
-        micros = ((times - _EPOCH) // _MICROSECOND).to_numpy("int64")
+        times = frame[SCORED_AT]
+        if isinstance(times.dtype, pd.DatetimeTZDtype):
+            times = times.dt.tz_convert(None)  # in UTC, without a time zone: as Spark hands times over
+        micros = times.to_numpy("datetime64[us]").astype("int64")
         if self.window == "run":
             windows, runs = pd.factorize(frame[SCORING_RUN].astype(str))
-            return windows, [str(run) for run in runs], micros
+            return windows.astype("int64"), [str(run) for run in runs], micros
         starts = micros - micros % _LENGTH[self.window]
-        unique, windows = np.unique(starts, return_inverse=True)
+        windows, unique = pd.factorize(starts)
         names = [pd.Timestamp(int(s), unit="us", tz="UTC").strftime(_LABEL[self.window]) for s in unique]
-        return windows, names, starts
+        return windows.astype("int64"), names, starts
 
 
 @dataclass(frozen=True)
