@@ -179,7 +179,6 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "feature_store",
         "e.g. false: feature tables are not built",
     ),
-    ("monitoring-true", {"monitoring": True}, "monitoring", f"e.g. false: drift monitoring {NOT_BUILT}"),
     (
         "inference-streaming",
         {"inference": ["batch", "streaming"]},
@@ -327,7 +326,8 @@ VALID: list[tuple[str, dict[str, Any]]] = [
         for provider in ("github_actions", "azure_devops", "gitlab")
     ),
     ("group-with-space", {"developers_group": "Data Scientists"}),
-    ("not-built-yet-answered-no", {"ci_provider": "none", "feature_store": False, "monitoring": False}),
+    ("not-built-yet-answered-no", {"ci_provider": "none", "feature_store": False}),
+    ("monitoring-off", {"monitoring": False}),
     ("python-3.11", {"python_version": "3.11"}),
 ]
 

@@ -1005,6 +1005,30 @@ def test_ci_checkers_catch_known_bad_files(tmp_path: Path) -> None:
     assert "potentially untrusted" in actionlint
 
 
+# ---------- optional capabilities are slices
+SLICES = {
+    "monitoring": (
+        "src/*/monitoring/*.py",
+        "resources/monitoring.yml",
+        "tests/unit/test_monitoring*.py",
+        "bench/monitoring.py",
+    ),
+}
+"""The paths of each optional capability (a bool answer): with it, each pattern matches a file; without it,
+none does."""
+
+
+@pytest.mark.parametrize("answer", sorted(SLICES))
+def test_an_optional_capability_is_all_there_or_not_at_all(rendered: Rendered, answer: str) -> None:
+    defects: dict[str, list[int]] = defaultdict(list)
+    for i, (combo, tree) in enumerate(zip(rendered.matrix.combos, rendered.trees, strict=True)):
+        for pattern in SLICES[answer]:
+            found = any(matches(path, [pattern]) for path in tree.files)
+            if found != bool(combo[answer]):
+                defects[f"{pattern} {'present' if found else 'missing'} with {answer}={combo[answer]}"].append(i)
+    fail_with({k: rendered.where(v) for k, v in defects.items()}, "slices that are partly there")
+
+
 # ---------- answers have effects
 @pytest.mark.parametrize("axis", lr.MAIN_AXES)
 def test_every_answer_changes_the_project(rendered: Rendered, axis: str) -> None:

@@ -35,6 +35,8 @@ DEPLOYMENT_DECISION = "deployment_decision"
 """Version tag: the last deployment decision (promoted, rejected, rolled back, restored)."""
 PROCESS = "process"
 """Run and version tag: the process that opened the run or started validating the version."""
+JOB_RUN = "job_run"
+"""Version tag: the job run that registered the version (none when a person ran `train`)."""
 CONTRACT = "input_contract"
 """Key of the input contract in the logged model's metadata."""
 
@@ -144,9 +146,13 @@ class ModelRegistry:
         """The version's scikit-learn pipeline."""
         return mlflow.sklearn.load_model(self.uri(version))
 
+    def metadata(self, version: str) -> dict[str, Any]:
+        """What ``train`` logged in the version's model metadata (input contract and more)."""
+        return dict(mlflow.models.get_model_info(self.uri(version)).metadata or {})
+
     def contract(self, version: str) -> dict[str, Any]:
         """The input contract logged with the version's model."""
-        contract = (mlflow.models.get_model_info(self.uri(version)).metadata or {}).get(CONTRACT)
+        contract = self.metadata(version).get(CONTRACT)
         if contract is None:
             raise MLOpsError(
                 f"{self.name} version {version} carries no input contract (it was not logged by `train`); "

@@ -68,6 +68,13 @@ class SparkTables:
     def append(self, name: str, frame: pd.DataFrame, writer: str) -> None:
         self.write(name, self.spark.createDataFrame(frame), writer, mode="append")
 
+    def replace(self, name: str, frame: pd.DataFrame, writer: str, where: str) -> None:
+        if frame.empty and self.exists(name):  # Spark infers no schema from no rows: take the table's
+            data = self.spark.createDataFrame(frame, schema=self.frame(name).schema)
+        else:
+            data = self.spark.createDataFrame(frame)
+        self.write(name, data, writer, mode="overwrite", replace_where=where)
+
     def write(
         self,
         name: str,

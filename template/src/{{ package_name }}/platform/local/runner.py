@@ -20,6 +20,7 @@ from uuid import uuid4
 from ...bundle import Bundle, Job, Task
 from ...errors import MLOpsError
 from ...settings import Settings
+from ..registry import JOB_RUN, ModelRegistry
 from .task_values import task_context
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,6 @@ def run_locally(
 
     bundle = Bundle.load(settings.project_dir)
     registry = connect(settings, registry=True).registry
-    known = {str(version.version) for version in registry.versions()}
     runs = [(bundle.job(job, settings.env), dict(parameters), f"job {job} ({settings.env})")]
     succeeded = True
     while runs:
@@ -65,13 +65,18 @@ def run_locally(
         )
         succeeded = succeeded and result.succeeded
         deployment_job = registry.deployment_job()
-        for version in [str(v.version) for v in registry.versions() if str(v.version) not in known]:
-            known.add(version)
+        for version in _registered_by(registry, result.run_id):
             if deployment_job is not None:
                 started = {"model_name": registry.name, "model_version": version}
                 title = f"job {deployment_job}, for version {version}"
                 runs.append((bundle.job(deployment_job, settings.env), started, title))
     return succeeded
+
+
+def _registered_by(registry: ModelRegistry, run_id: str) -> list[str]:
+    """The versions the job run registered: not those another run registered meanwhile (a job that this run
+    started runs the deployment jobs of its own versions)."""
+    return [str(v.version) for v in registry.versions() if v.tags.get(JOB_RUN) == run_id]
 
 
 def run_job(

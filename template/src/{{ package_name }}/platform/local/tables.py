@@ -54,6 +54,11 @@ class LocalTables:
         counts = self._dataset(name, [column]).to_table(columns=[column]).column(column).value_counts()
         return {item["values"].as_py(): item["counts"].as_py() for item in counts}
 
+    def schema(self, name: str, columns: Sequence[str] | None = None) -> pa.Schema:
+        """The table's Arrow schema (of ``columns`` only, in their order)."""
+        schema = self._dataset(name, columns).schema
+        return pa.schema([schema.field(column) for column in columns]) if columns else schema
+
     def scan(self, name: str, columns: Sequence[str] | None, batch_rows: int) -> Iterator[pa.RecordBatch]:
         """The table's rows as Arrow batches of at most ``batch_rows``, file by file and row group by row
         group: memory stays flat however slowly the batches are consumed (a dataset scanner reads ahead
@@ -68,6 +73,9 @@ class LocalTables:
 
     def append(self, name: str, frame: pd.DataFrame, writer: str) -> None:
         self.write(name, _to_arrow(frame), writer, mode="append")
+
+    def replace(self, name: str, frame: pd.DataFrame, writer: str, where: str) -> None:
+        self.write(name, _to_arrow(frame), writer, mode="overwrite", replace_where=where)
 
     def write(
         self,
