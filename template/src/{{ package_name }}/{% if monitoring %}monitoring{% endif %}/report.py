@@ -220,14 +220,18 @@ def _alerts_table(alerts: pd.DataFrame) -> str:
     names = ("window", "version", "kind", "column", "metric", "value", "bound", "detected (UTC)")
     header = "".join(f"<th>{name}</th>" for name in names)
     ordered = alerts.sort_values(["window_start", "model_version", "kind", "column"])
-    cells = (
-        ordered[["window", "model_version", "kind", "column", "metric"]]
-        .astype(str)
-        .assign(
-            value=ordered["value"].map("{:.3g}".format),
-            bound=ordered["bound"].astype(str),
-            detected=pd.to_datetime(ordered["detected_at"], utc=True).dt.strftime("%Y-%m-%d %H:%M"),
-        )
+    cells = pd.DataFrame(
+        {
+            "window": [
+                window_label(str(window), pd.Timestamp(start))
+                for window, start in zip(ordered["window"], ordered["window_start"], strict=True)
+            ],
+            **ordered[["model_version", "kind", "column", "metric"]].astype(str),
+            "value": ordered["value"].map("{:.3g}".format),
+            "bound": ordered["bound"].astype(str),
+            "detected": pd.to_datetime(ordered["detected_at"], utc=True).dt.strftime("%Y-%m-%d %H:%M"),
+        },
+        index=ordered.index,
     )
     rows = [
         "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
