@@ -1,7 +1,9 @@
 """What the environment's endpoint serves: ``@champion``, and a validated challenger's share of the requests
-where ``serving.challenger_traffic`` asks for one. Every change of the champion (deploy, approve, rollback)
-publishes the routes, under the deploy lock, so the endpoint follows the champion in the order the deploys
-decided; locally the server picks them up, on Databricks Model Serving does.
+where ``serving.challenger_traffic`` asks for one. A champion the gate just promoted takes over step by step
+where ``serving.rollout`` says so, the previous champion answering the rest meanwhile. Every change of the
+champion (deploy, approve, rollback, a rollout step) publishes the routes, under the deploy lock, so the
+endpoint follows the champion in the order the deploys decided; locally the server picks them up, on
+Databricks Model Serving does.
 """
 
 from __future__ import annotations
@@ -13,9 +15,20 @@ from ..bundle import Bundle, Target
 from ..errors import MLOpsError
 from ..platform import Platform
 from ..platform.endpoints import EndpointSpec, Routes, ServedVersion
-from ..platform.registry import APPROVAL, APPROVED, CHALLENGER, CHAMPION, VALIDATION_STATUS, ModelRegistry
+from ..platform.registry import (
+    APPROVAL,
+    APPROVED,
+    CHALLENGER,
+    CHAMPION,
+    DEPLOYMENT_DECISION,
+    PREVIOUS_CHAMPION,
+    VALIDATION_STATUS,
+    ModelRegistry,
+)
 from ..settings import Settings
 
+ROLLOUT_STEP = "rollout_step"
+"""The tag of a promoted champion that says which step of ``serving.rollout`` it has reached."""
 PERMISSIONS = "var.endpoint_permissions"
 """The bundle variable that says who may query or view each target's endpoint."""
 _MAX_NAME = 63
@@ -37,12 +50,33 @@ def payload_table(settings: Settings) -> str:
     return settings.table(f"{settings.serving.inference_table_prefix}_payload")
 
 
+def rollout_share(settings: Settings, tags: dict[str, str]) -> int:
+    """The share of the requests (percent) a champion with these tags gets: its step of ``serving.rollout``
+    while it is rolling out, else all."""
+    step = tags.get(ROLLOUT_STEP)
+    if step is None or tags.get(DEPLOYMENT_DECISION) != "promoted":
+        return 100
+    steps = settings.serving.rollout
+    return steps[min(int(step), len(steps) - 1)]
+
+
 def routes_for(settings: Settings, registry: ModelRegistry) -> Routes:
-    """The champion; with ``serving.challenger_traffic``, also the challenger, if it passed validation (and,
-    where the environment requires it, approval) without replacing the champion."""
+    """The champion; while it rolls out, also the previous champion, with the rest of the requests; else,
+    with ``serving.challenger_traffic``, also the challenger, if it passed validation (and, where the
+    environment requires it, approval) without replacing the champion."""
     champion = registry.by_alias(CHAMPION)
     if champion is None:
         raise MLOpsError(f"{registry.name} has no champion to serve; run `run training --env {settings.env}`")
+    rolling_out = rollout_share(settings, champion.tags)
+    previous = registry.by_alias(PREVIOUS_CHAMPION) if rolling_out < 100 else None
+    if previous is not None and previous.version != champion.version:
+        return Routes(
+            registry.name,
+            (
+                ServedVersion(str(champion.version), rolling_out),
+                ServedVersion(str(previous.version), 100 - rolling_out),
+            ),
+        )
     share = settings.serving.challenger_traffic
     challenger = registry.by_alias(CHALLENGER) if share else None
     if (
