@@ -36,8 +36,9 @@ class TrainingSet:
 
 
 def load_training_set(settings: Settings, tables: Tables) -> TrainingSet:
+    """The training set (:attr:`~..settings.Settings.training_set_table`), checked and split."""
     data = settings.data
-    name = settings.table(data.training_table)
+    name = settings.training_set_table
     if not tables.exists(name):
         raise MLOpsError(
             f"training table {name} does not exist: run `generate-data --env {settings.env}` for synthetic "
