@@ -54,12 +54,6 @@ class LocalTables:
         counts = self._dataset(name, [column]).to_table(columns=[column]).column(column).value_counts()
         return {item["values"].as_py(): item["counts"].as_py() for item in counts}
 
-    def rows(self, name: str) -> int:
-        """The table's row count, from its files' metadata (nothing is read)."""
-        return sum(
-            pq.read_metadata(uri.removeprefix("file://")).num_rows for uri in self._table(name).file_uris()
-        )
-
     def schema(self, name: str, columns: Sequence[str] | None = None) -> pa.Schema:
         """The table's Arrow schema (of ``columns`` only, in their order)."""
         schema = self._dataset(name, columns).schema
