@@ -15,9 +15,6 @@ from ..inference.model import LoadedModel
 from ..platform.base import RowProblems
 from ..platform.endpoints import Routes
 from ..training.estimator import PYFUNC_PREDICT_FN
-{% if feature_store %}
-from .lookups import OnlineFeatures
-{% endif %}
 from .protocol import Payload, PayloadError
 
 EXAMPLES = 3
@@ -30,10 +27,6 @@ class ServedModel:
     """The served entity's name: ``<model>-<version>``."""
     model: LoadedModel
     range_tolerance: float
-{% if feature_store %}
-    features: OnlineFeatures | None = None
-    """Where records that carry their key instead of the features find them."""
-{% endif %}
 
     @property
     def version(self) -> str:
@@ -42,19 +35,10 @@ class ServedModel:
     def score(self, payload: Payload) -> np.ndarray:
         """What the logged MLflow model answers for the payload's records (as Databricks Model Serving
         would), once they keep this version's input contract; a :class:`PayloadError` names what does not.
-{% if feature_store %}
-
-        Records may carry their key instead of the features: those are looked up in the online store
-        first."""
-        frame, contract = payload.frame, self.model.contract
-        if self.features is not None:
-            frame = self.features.join(frame)
-{% else %}
 
         The records are the request's own: features looked up by key (a feature store) would join them
         here, before the contract check."""
         frame, contract = payload.frame, self.model.contract
-{% endif %}
         if not len(frame):
             raise PayloadError("the request holds no records to score")
         missing = [column for column in contract.features if column not in frame.columns]
