@@ -174,12 +174,6 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     # choices offered but disabled (not built yet)
     ("python_version-3.13", {"python_version": "3.13"}, "python_version", "e.g. 3.12: no Databricks runtime"),
     (
-        "feature_store-true",
-        {"feature_store": True},
-        "feature_store",
-        "e.g. false: feature tables are not built",
-    ),
-    (
         "inference-streaming",
         {"inference": ["batch", "streaming"]},
         "inference",
@@ -326,7 +320,7 @@ VALID: list[tuple[str, dict[str, Any]]] = [
         for provider in ("github_actions", "azure_devops", "gitlab")
     ),
     ("group-with-space", {"developers_group": "Data Scientists"}),
-    ("not-built-yet-answered-no", {"ci_provider": "none", "feature_store": False}),
+    ("feature-store", {"ci_provider": "none", "feature_store": True}),
     ("monitoring-off", {"monitoring": False}),
     ("python-3.11", {"python_version": "3.11"}),
 ]

@@ -36,14 +36,15 @@ class TrainingSet:
 
 
 def load_training_set(settings: Settings, tables: Tables) -> TrainingSet:
+    """The training set (:attr:`~..settings.Settings.training_set_table`), checked and split."""
     data = settings.data
-    name = settings.table(data.training_table)
+    name = settings.training_set_table
     if not tables.exists(name):
         raise MLOpsError(
             f"training table {name} does not exist: run `generate-data --env {settings.env}` for synthetic "
             f"data, or `load-table` your own and set data.training_table in conf/"
         )
-    frame = prepare(tables.read(name), data, name)
+    frame = prepare(tables.read(name), data, name, settings.label_identity)
     in_holdout = holdout_mask(frame[data.key], data.holdout_fraction)
     train, holdout = frame[~in_holdout].reset_index(drop=True), frame[in_holdout].reset_index(drop=True)
     for part, rows in (("training", train), ("held-out", holdout)):
@@ -56,9 +57,10 @@ def load_training_set(settings: Settings, tables: Tables) -> TrainingSet:
     return TrainingSet(train, holdout, data, contract)
 
 
-def prepare(frame: pd.DataFrame, data: DataSettings, name: str) -> pd.DataFrame:
-    """Check the configured columns: present, numeric where they must be, a unique non-null key, enough
-    labelled rows, a learnable target, and no feature that is the target under another name."""
+def prepare(frame: pd.DataFrame, data: DataSettings, name: str, identity: list[str]) -> pd.DataFrame:
+    """Check the configured columns: present, numeric where they must be, a non-null key, rows that the
+    ``identity`` columns identify, enough labelled rows, a learnable target, and no feature that is the target
+    under another name."""
     required = {
         "data.key": [data.key],
         "data.target": [data.target],
@@ -82,8 +84,10 @@ def prepare(frame: pd.DataFrame, data: DataSettings, name: str) -> pd.DataFrame:
         raise MLOpsError(
             f"data.key: column {data.key} of {name} has {nulls:,} null values; every row needs a key"
         )
-    if frame[data.key].duplicated().any():
-        raise MLOpsError(f"data.key: column {data.key} of {name} is not unique; choose a key column that is")
+    if frame.duplicated(identity).any():
+        raise MLOpsError(
+            f"data.key: {' and '.join(identity)} of {name} is not unique: each labelled row needs its own"
+        )
     frame = frame.dropna(subset=[data.target])
     if len(frame) < MIN_ROWS:
         raise MLOpsError(
