@@ -179,12 +179,6 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "feature_store",
         "e.g. false: feature tables are not built",
     ),
-    (
-        "inference-streaming",
-        {"inference": ["batch", "streaming"]},
-        "inference",
-        f"e.g. batch: streaming scoring {NOT_BUILT}",
-    ),
     # not a choice at all: copier's own message lists the enabled choices
     (
         "python_version-unknown",
