@@ -106,6 +106,8 @@ class SparkTables:
             writes = data.select(*columns).write.format(self.table_format).mode("append")
             application, version = transaction
             writes.option("txnAppId", application).option("txnVersion", version).saveAsTable(name)
+            # written through the micro-batch's session: this session's listing of the files may be stale
+            self.spark.catalog.refreshTable(name)
         elif replace_where:
             writes = data.write.format(self.table_format).mode("overwrite")
             writes.option("replaceWhere", replace_where).saveAsTable(name)
