@@ -204,7 +204,7 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "inference-unknown",
         {"inference": ["batch", "edge"]},
         "inference",
-        "'edge' is not in ['batch', 'real_time']",
+        "'edge' is not in ['batch', 'streaming', 'real_time']",
     ),
     *(
         (f"{question}-{name}", {question: value}, question, f"e.g. {example}: {BRANCH}")
