@@ -39,7 +39,6 @@ HOST = {
     "gcp": f"e.g. {GCP}: a Google Cloud workspace URL",
 }
 PROD_CATALOG = "e.g. prod: must differ from dev_catalog and staging_catalog"
-NOT_BUILT = "is not built yet; pick it in a later copier update"
 
 
 # (id, answers, question refused, expected message fragment)
@@ -173,12 +172,6 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("inference-empty", {"inference": []}, "inference", "e.g. batch: pick at least one mode"),
     # choices offered but disabled (not built yet)
     ("python_version-3.13", {"python_version": "3.13"}, "python_version", "e.g. 3.12: no Databricks runtime"),
-    (
-        "inference-streaming",
-        {"inference": ["batch", "streaming"]},
-        "inference",
-        f"e.g. batch: streaming scoring {NOT_BUILT}",
-    ),
     # not a choice at all: copier's own message lists the enabled choices
     (
         "python_version-unknown",
@@ -204,7 +197,7 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "inference-unknown",
         {"inference": ["batch", "edge"]},
         "inference",
-        "'edge' is not in ['batch', 'real_time']",
+        "'edge' is not in ['batch', 'streaming', 'real_time']",
     ),
     *(
         (f"{question}-{name}", {question: value}, question, f"e.g. {example}: {BRANCH}")

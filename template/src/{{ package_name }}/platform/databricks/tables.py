@@ -58,6 +58,11 @@ class SparkTables:
             )
         return frame.select(*columns) if columns else frame
 
+    def stream(self, name: str, max_files_per_batch: int) -> DataFrame:
+        """The table as a stream: the rows it holds, then the rows appended to it (Structured Streaming)."""
+        self._require(name)
+        return self.spark.readStream.option("maxFilesPerTrigger", max_files_per_batch).table(name)
+
     def count_by(self, name: str, column: str) -> dict[Any, int]:
         rows = self.frame(name, [column]).groupBy(column).count().collect()
         return {row[column]: int(row["count"]) for row in rows}
@@ -82,15 +87,28 @@ class SparkTables:
         writer: str,
         mode: Literal["append", "overwrite"],
         replace_where: str | None = None,
+        transaction: tuple[str, int] | None = None,
     ) -> None:
         """Create the table as ``writer``'s, or write to it if ``writer`` owns it: ``append``, or
-        ``overwrite`` everything (or only the rows matching ``replace_where``), in one commit."""
+        ``overwrite`` everything (or only the rows matching ``replace_where``), in one commit.
+
+        An append with a ``transaction`` (application, version) is idempotent: Delta skips it if the
+        application already wrote that version (a stream's micro-batch replayed after a crash)."""
         check_writable(name, self.writable_schema)
-        if not self.exists(name) and self._create(name, data, writer):
-            return
+        if not self.exists(name):
+            if transaction:  # created empty: the rows go in with the transaction that makes them idempotent
+                self._create(name, data.limit(0), writer)
+            elif self._create(name, data, writer):
+                return
         check_owner(name, self.writer(name), writer)
         columns = self._check_schema(name, data)
-        if replace_where:
+        if transaction:
+            writes = data.select(*columns).write.format(self.table_format).mode("append")
+            application, version = transaction
+            writes.option("txnAppId", application).option("txnVersion", version).saveAsTable(name)
+            # written through the micro-batch's session: this session's listing of the files may be stale
+            self.spark.catalog.refreshTable(name)
+        elif replace_where:
             writes = data.write.format(self.table_format).mode("overwrite")
             writes.option("replaceWhere", replace_where).saveAsTable(name)
         else:

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
-from deltalake import DeltaTable, WriterProperties, write_deltalake
+from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties, write_deltalake
 
 from ...errors import MLOpsError
 from ..base import WRITER_PROPERTY, check_owner, check_table_name, check_writable, file_format
@@ -45,6 +45,15 @@ class LocalTables:
 
     def version(self, name: str) -> int:
         return self._table(name).version()
+
+    def location(self, name: str) -> Path:
+        """The folder of an existing table: its Parquet files and its Delta log."""
+        self._table(name)  # names a missing table
+        return self._path(name)
+
+    def transaction_version(self, name: str, application: str) -> int | None:
+        """The version ``application`` recorded with its last write of the table (:meth:`write`), if any."""
+        return self._table(name).transaction_version(application)
 
     def read(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
         dataset = self._dataset(name, columns)
@@ -84,12 +93,17 @@ class LocalTables:
         writer: str,
         mode: Literal["append", "overwrite"],
         replace_where: str | None = None,
+        transaction: tuple[str, int] | None = None,
     ) -> None:
         """Create the table as ``writer``'s, or write to it if ``writer`` owns it: ``append``, or
-        ``overwrite`` everything (or only the rows matching ``replace_where``), in one atomic commit."""
+        ``overwrite`` everything (or only the rows matching ``replace_where``), in one atomic commit.
+
+        ``transaction`` (application, version) is recorded in the same commit: a stream's checkpoint, which
+        moves if and only if the rows are written."""
         path = self._writable_path(name)
+        committed = CommitProperties(app_transactions=[Transaction(*transaction)]) if transaction else None
         if not self.exists(name):
-            if self._create(path, data, writer):
+            if self._create(path, data, writer, committed):
                 return
             if isinstance(data, pa.RecordBatchReader):  # consumed by the attempt: nothing left to write
                 raise MLOpsError(f"another process created {name} while this one was writing it; run again")
@@ -98,7 +112,12 @@ class LocalTables:
             _check_schema(name, self._dataset(name).schema, data.schema)
         if mode == "append":
             write_deltalake(
-                path, data, mode="append", writer_properties=_PROPERTIES, target_file_size=FILE_BYTES
+                path,
+                data,
+                mode="append",
+                writer_properties=_PROPERTIES,
+                target_file_size=FILE_BYTES,
+                commit_properties=committed,
             )
         else:
             write_deltalake(
@@ -109,6 +128,7 @@ class LocalTables:
                 schema_mode=None if replace_where else "overwrite",
                 writer_properties=_PROPERTIES,
                 target_file_size=FILE_BYTES,
+                commit_properties=committed,
             )
 
     def load_file(self, name: str, path: str, writer: str, replace: bool = False) -> int:
@@ -146,13 +166,18 @@ class LocalTables:
             raise MLOpsError(f"table {name} does not exist (looked in {path})")
         return DeltaTable(str(path))
 
-    def _create(self, path: str, data: ArrowData, writer: str) -> bool:
+    def _create(self, path: str, data: ArrowData, writer: str, committed: CommitProperties | None) -> bool:
         """Create the table with its writer recorded before it becomes visible; False if another process
         created it first."""
         staging = Path(path).with_name(f".{Path(path).name}.{uuid4().hex}.creating")
         try:
             write_deltalake(
-                staging, data, mode="error", writer_properties=_PROPERTIES, target_file_size=FILE_BYTES
+                staging,
+                data,
+                mode="error",
+                writer_properties=_PROPERTIES,
+                target_file_size=FILE_BYTES,
+                commit_properties=committed,
             )
             DeltaTable(str(staging)).alter.set_table_properties(
                 {WRITER_PROPERTY: writer}, raise_if_not_exists=False
