@@ -592,40 +592,41 @@ def allpairs(
     seed_rows: Sequence[Mapping[str, Any]] = (),
     valid: Callable[[dict[str, Any]], bool] = lambda row: True,
 ) -> list[dict[str, Any]]:
-    """A small greedy all-pairs covering set: every value pair of every two factors appears in some row.
+    """A smallest all-pairs covering set: every value pair of every two factors that some valid row holds
+    appears in some row.
 
-    Rows start with `seed_rows`; each new row starts from the first uncovered pair, then gives every other
-    factor the value that covers most still-uncovered pairs. `valid(partial_row)` rejects rows that cannot
-    exist (it sees the factors chosen so far). Deterministic.
+    Rows start with `seed_rows`; the rest are the fewest rows of the product of the factors, among those
+    `valid(row)` accepts, that hold the pairs left: iterative deepening, each level trying the rows that hold
+    the first pair still uncovered. Exponential in the worst case: meant for a few factors of few values each
+    (six booleans take well under a second). Deterministic.
     """
     names = list(factors)
 
-    def pairs(row: Mapping[str, Any]) -> set[tuple[str, Hashable, str, Hashable]]:
-        chosen = [n for n in names if n in row]
-        return {(a, freeze(row[a]), b, freeze(row[b])) for i, a in enumerate(chosen) for b in chosen[i + 1 :]}
+    def pairs(row: Mapping[str, Any]) -> frozenset[tuple[str, Hashable, str, Hashable]]:
+        return frozenset(
+            (a, freeze(row[a]), b, freeze(row[b])) for i, a in enumerate(names) for b in names[i + 1 :]
+        )
 
-    uncovered = {
-        (a, freeze(v), b, freeze(w))
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-        for v in factors[a]
-        for w in factors[b]
-        if valid({a: v, b: w})
-    }
+    candidates = [
+        row
+        for values in itertools.product(*factors.values())
+        if valid(row := dict(zip(names, values, strict=True)))
+    ]
+    holds = [pairs(row) for row in candidates]
     rows = [dict(seed) for seed in seed_rows]
-    for row in rows:
-        uncovered -= pairs(row)
-    while uncovered:
-        a, _, b, _ = first = min(uncovered, key=lambda p: (names.index(p[0]), names.index(p[2]), str(p)))
-        row = {
-            a: next(v for v in factors[a] if freeze(v) == first[1]),
-            b: next(w for w in factors[b] if freeze(w) == first[3]),
-        }
-        for name in names:
-            if name not in row:
-                candidates = [v for v in factors[name] if valid({**row, name: v})]
-                row[name] = max(candidates, key=lambda v: len(pairs({**row, name: v}) & uncovered))
-        row = {n: row[n] for n in names}
-        uncovered -= pairs(row)
-        rows.append(row)
-    return rows
+    uncovered = frozenset().union(*holds) - frozenset().union(*map(pairs, rows))
+    most = max(map(len, holds), default=0)
+
+    def cover(left: frozenset[Any], budget: int) -> list[int] | None:
+        if not left:
+            return []
+        if budget * most < len(left):
+            return None
+        first = min(left, key=str)
+        for i, held in enumerate(holds):
+            if first in held and (rest := cover(left - held, budget - 1)) is not None:
+                return [i, *rest]
+        return None
+
+    found = next(f for budget in itertools.count() if (f := cover(uncovered, budget)) is not None)
+    return rows + [candidates[i] for i in found]
