@@ -40,12 +40,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, say: Callable[
 
     name = endpoint_name(settings.target)
     platform = connect(settings, registry=True)
-    if platform.name != "local":
-        raise MLOpsError(
-            f"serve runs the local endpoint; on Databricks, Model Serving serves endpoint {name}, which the "
-            "deployment job publishes"
-        )
-    routes = _routes_or_publish(settings, platform)
+    routes = local_routes(settings, platform, "serve")
     say(f"[bold]serving[/] {routes.model}: {routes.describe()}")
     say(f"  POST http://{host}:{port}/serving-endpoints/{name}/invocations (or /invocations)")
     say(f"  requests are logged to {payload_table(settings)}; Ctrl+C stops the server")
@@ -71,10 +66,16 @@ def app_from_environment() -> Starlette:
     return create_app(settings, connect(settings, registry=True))
 
 
-def _routes_or_publish(settings: Settings, platform: Platform) -> Routes:
-    """The endpoint's routes; published from the registry's aliases if the deployment never did (a project
-    that chose real-time serving after its champion was deployed)."""
-    routes = platform.endpoints.routes(endpoint_name(settings.target))
+def local_routes(settings: Settings, platform: Platform, command: str) -> Routes:
+    """The routes of the local endpoint ``command`` serves; published from the registry's aliases if the
+    deployment never did (a project that chose real-time serving after its champion was deployed)."""
+    name = endpoint_name(settings.target)
+    if platform.name != "local":
+        raise MLOpsError(
+            f"{command} serves the local endpoint; on Databricks, Model Serving serves endpoint {name}, "
+            "which the deployment job publishes"
+        )
+    routes = platform.endpoints.routes(name)
     if routes is not None:
         return routes
     endpoint = endpoint_for(settings, platform.registry)
