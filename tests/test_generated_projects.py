@@ -6,7 +6,7 @@ the default answers; the accepted values of cloud, ci_provider and compute are d
 (repeating rows if there are fewer rows than values) so each of them appears. Disabled choices are left out:
 copier refuses them. Each project is rendered, installed with `uv sync` on this interpreter (uv never
 downloads a Python: only 3.11 exists here; uv's package cache is shared by all of them), then runs
-`<package> --help`, `ruff check .`, `ruff format --check .`, `mypy src` and its own test suite (pytest's "no
+`<package> --help`, `ruff check .`, `ruff format --check .`, `mypy` (src and bench) and its own test suite (pytest's "no
 tests" exit 5 fails like any other). A repeated row's code is an earlier project's: it runs only the tests of
 what its own answers shape, its bundle and CI files (the render matrix lints every combination's code). The
 default project instead follows the next steps copier prints, line by line (`make setup` installs it, `make
@@ -180,7 +180,7 @@ def test_generated_project_installs_and_passes_its_own_checks(
         (f"{package} --help", [uv, "run", "--no-sync", package, "--help"]),
         ("ruff check", [uv, "run", "--no-sync", "ruff", "check", "."]),
         ("ruff format", [uv, "run", "--no-sync", "ruff", "format", "--check", "."]),
-        ("mypy", [uv, "run", "--no-sync", "mypy", "src"]),
+        ("mypy", [uv, "run", "--no-sync", "mypy"]),
     ]
     follows_next_steps = combo == COMBOS[0]
     if follows_next_steps:  # each printed line as a user runs it (`make setup` installs, `make test` tests)
