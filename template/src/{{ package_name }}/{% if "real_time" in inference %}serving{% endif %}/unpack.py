@@ -22,7 +22,8 @@ import pyarrow as pa
 from ..data.contract import InputContract
 from ..errors import MLOpsError
 from ..platform import Platform
-from ..platform.endpoints import MODEL_VERSION, UnpackRequest
+from ..platform.base import MODEL_VERSION, SCORED_AT
+from ..platform.endpoints import UnpackRequest
 from ..platform.registry import CHAMPION
 from ..settings import Settings
 from ..training.estimator import prediction_columns, served_scores
@@ -30,7 +31,7 @@ from .protocol import PayloadError, from_csv, from_document
 from .routes import endpoint_name, payload_table
 
 WRITER = "unpack-requests"
-SCORED = ("model_version", "scored_at", "request_id", "request_date")
+SCORED = (MODEL_VERSION, SCORED_AT, "request_id", "request_date")
 """The columns after the features and the prediction."""
 
 
@@ -76,7 +77,7 @@ class RequestUnpacker:
         features = self.contract.features_of(
             pd.DataFrame({n: pd.Series(v, dtype=object) for n, v in inputs.items()})
         )
-        times = pd.to_datetime(pd.Series(scored["scored_at"], dtype=object), utc=True)
+        times = pd.to_datetime(pd.Series(scored[SCORED_AT], dtype=object), utc=True)
         days = [pd.Timestamp(day).date() for day in scored["request_date"]]
         return pd.DataFrame(
             {
@@ -88,10 +89,8 @@ class RequestUnpacker:
                     for column in self.contract.columns
                 },
                 **prediction_columns(scores),
-                "model_version": pd.to_numeric(pd.Series(scored["model_version"], dtype=object)).astype(
-                    "Int64"
-                ),
-                "scored_at": times.dt.as_unit("us"),
+                MODEL_VERSION: pd.to_numeric(pd.Series(scored[MODEL_VERSION], dtype=object)).astype("Int64"),
+                SCORED_AT: times.dt.as_unit("us"),
                 "request_id": pd.array(scored["request_id"], dtype="string"),
                 "request_date": pd.Series(days, dtype=pd.ArrowDtype(pa.date32())),
             }

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ..platform.base import MODEL_VERSION, SCORED_AT
 from .baseline import BaselineProfile
 from .performance import performance_sums
 
@@ -25,7 +26,7 @@ KEYS = ("window", "window_start", "model_version", "quantity", "bin")
 ROWS = "rows"
 BINS = "bins:"
 """Prefix of the quantity that counts a column's rows per bin."""
-MODEL_VERSION, SCORED_AT, SCORING_RUN = "model_version", "scored_at", "scoring_run"
+SCORING_RUN = "scoring_run"
 _LENGTH = {"day": 86_400_000_000, "hour": 3_600_000_000}
 """Windows' lengths in µs."""
 _LABEL = {"day": "%Y-%m-%d", "hour": "%Y-%m-%dT%H:00"}
